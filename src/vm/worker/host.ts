@@ -1,0 +1,275 @@
+import { guest, state } from "virtual:guest";
+import wasmUrl from "v86/build/v86.wasm?url";
+import type { V86Image } from "v86";
+import { Machine } from "../machine.ts";
+import type {
+  AgentReply,
+  AgentRequest,
+  GuestFile,
+  LearnerPort,
+  MachineEvent,
+  MachinePhase,
+  MachineProgress,
+  MachineStats,
+  MachineWorkerApi,
+} from "../protocol.ts";
+import { download } from "./download.ts";
+import { PersistentDisk } from "./disk.ts";
+import { IdbChunkStore, SavedStateStore, dropOtherDisks } from "./storage.ts";
+
+/** URL of a guest artifact, relative to the app (works under any static host path). */
+function vmUrl(path: string): string {
+  return new URL(`${import.meta.env.BASE_URL}vm/${path}`, self.location.origin).href;
+}
+
+/** Health check cadence after ready: a slow answer means busy, a stopped emulator crashed. */
+const HEALTH_INTERVAL_MS = 4000;
+const BUSY_AFTER_MS = 2500;
+
+type Emit = (event: MachineEvent) => void;
+
+/** The worker's side of MachineWorkerApi: boot flow, caches, and the running machine. */
+export class MachineHost implements MachineWorkerApi {
+  #machine: Machine | undefined;
+  #disk: PersistentDisk | undefined;
+  #emit: Emit = () => {};
+  #abort = new AbortController();
+  #states = new SavedStateStore();
+  #stateInMemory: Uint8Array | undefined; // only when storage refused it
+  #caching = true;
+  #health: ReturnType<typeof setInterval> | undefined;
+  #phase: MachinePhase = "idle";
+
+  async start(onEvent: Emit): Promise<void> {
+    this.#emit = onEvent;
+    this.#abort.abort();
+    this.#abort = new AbortController();
+    const signal = this.#abort.signal;
+    await this.#stopMachine();
+    if (!guest)
+      throw new Error(
+        "The guest is not built. Run `npm run build:guest && npm run build:state` (or `npm start`).",
+      );
+    const [stateBytes, bioses, disk] = await Promise.all([
+      this.#loadState(signal),
+      this.#loadBioses(signal),
+      this.#openDisk(),
+    ]);
+    this.#disk = disk;
+    await this.#run(stateBytes, bioses, signal);
+  }
+
+  write(port: LearnerPort, data: Uint8Array): void {
+    this.#machine?.write(port, data);
+  }
+
+  async resize(port: LearnerPort, rows: number, cols: number): Promise<void> {
+    await this.#machine?.resize(port, rows, cols);
+  }
+
+  async agent(request: AgentRequest): Promise<AgentReply> {
+    if (!this.#machine) throw new Error("The machine is not running.");
+    return this.#machine.agent(request);
+  }
+
+  async stats(): Promise<MachineStats> {
+    if (!this.#machine) throw new Error("The machine is not running.");
+    const stats = await this.#machine.stats();
+    return { ...stats, diskBytesFetched: this.#disk?.counters.networkBytes ?? 0 };
+  }
+
+  /** Back to the saved base state: containers and files made since are gone. */
+  async reset(): Promise<void> {
+    this.#abort.abort();
+    this.#abort = new AbortController();
+    const signal = this.#abort.signal;
+    await this.#stopMachine();
+    this.#progress({ phase: "restoring" });
+    const [stateBytes, bioses] = await Promise.all([
+      this.#loadState(signal),
+      this.#loadBioses(signal),
+    ]);
+    await this.#run(stateBytes, bioses, signal);
+  }
+
+  async dispose(): Promise<void> {
+    this.#abort.abort();
+    await this.#disk?.flush();
+    await this.#stopMachine();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  async #run(
+    stateBytes: Uint8Array | undefined,
+    bioses: { bios: Uint8Array; vgaBios: Uint8Array },
+    signal: AbortSignal,
+  ): Promise<void> {
+    const manifest = guest!;
+    const disk = this.#disk!;
+    // With a saved state the kernel and initrd are already in guest memory: no need to fetch them.
+    const boot = stateBytes
+      ? { kernel: undefined, initrd: undefined }
+      : {
+          kernel: { url: vmUrl(`guest/${manifest.files.kernel.file}`) },
+          initrd: { url: vmUrl(`guest/${manifest.files.initrd.file}`) },
+        };
+    const machine = new Machine({
+      assets: {
+        wasmPath: wasmUrl,
+        bios: { buffer: toArrayBuffer(bioses.bios) },
+        vgaBios: { buffer: toArrayBuffer(bioses.vgaBios) },
+        kernel: boot.kernel as V86Image,
+        initrd: boot.initrd as V86Image,
+        // v86 takes any object with load/get/set as a disk (see src/vm/worker/disk.ts).
+        rootfs: disk as unknown as V86Image,
+      },
+      memoryMb: manifest.memoryMb,
+      cmdline: manifest.cmdline,
+      initialState: stateBytes ? toArrayBuffer(stateBytes) : undefined,
+    });
+    this.#machine = machine;
+    machine.on((event) => {
+      if (event.type === "progress") {
+        this.#phase = event.progress.phase;
+        this.#progress(event.progress);
+      } else this.#emit(event);
+    });
+    await machine.start({ signal });
+    this.#watchHealth(machine);
+  }
+
+  /** The saved state: from IndexedDB when this guest's copy is there, else downloaded. */
+  async #loadState(signal: AbortSignal): Promise<Uint8Array | undefined> {
+    if (!state) return undefined; // no saved state built: cold boot (slow, but it works)
+    if (this.#stateInMemory) return this.#stateInMemory;
+    const key = `state:${state.sha256}`;
+    let cached: Uint8Array | undefined;
+    try {
+      cached = await this.#states.get(key);
+    } catch {
+      this.#cachingOff();
+    }
+    if (cached && cached.byteLength === state.compressedBytes) {
+      this.#progress({ phase: "restoring", source: "cache", caching: this.#caching });
+      return cached;
+    }
+    const total = state.compressedBytes;
+    this.#progress({ phase: "downloading", loaded: 0, total, source: "network" });
+    let last = 0;
+    const bytes = await download(vmUrl(`state/${state.file}`), {
+      size: total,
+      sha256: state.sha256,
+      signal,
+      onProgress: (loaded) => {
+        // Every 1% or at the end: a postMessage per network chunk would flood the UI thread.
+        if (loaded - last < total / 100 && loaded !== total) return;
+        last = loaded;
+        this.#progress({ phase: "downloading", loaded, total, source: "network" });
+      },
+    });
+    this.#progress({ phase: "restoring", source: "network", caching: this.#caching });
+    try {
+      await this.#states.set(key, bytes);
+    } catch {
+      this.#stateInMemory = bytes;
+      this.#cachingOff();
+    }
+    return bytes;
+  }
+
+  /** The two BIOS images (170 KB) are cached too, so a warm start touches no network at all. */
+  async #loadBioses(signal: AbortSignal): Promise<{ bios: Uint8Array; vgaBios: Uint8Array }> {
+    const files = guest!.files;
+    const [bios, vgaBios] = await Promise.all([
+      this.#cachedFile(files.bios, signal),
+      this.#cachedFile(files.vgaBios, signal),
+    ]);
+    return { bios, vgaBios };
+  }
+
+  async #cachedFile(file: GuestFile, signal: AbortSignal): Promise<Uint8Array> {
+    const key = `file:${file.sha256}`;
+    const cached = await this.#states.get(key).catch(() => undefined);
+    if (cached && cached.byteLength === file.size) return cached;
+    const bytes = await download(vmUrl(`guest/${file.file}`), {
+      size: file.size,
+      sha256: file.sha256,
+      signal,
+    });
+    await this.#states.set(key, bytes).catch(() => this.#cachingOff());
+    return bytes;
+  }
+
+  async #openDisk(): Promise<PersistentDisk> {
+    if (this.#disk) return this.#disk;
+    const rootfs = guest!.files.rootfs;
+    const hash = rootfs.sha256.slice(0, 32);
+    await dropOtherDisks(hash).catch(() => {});
+    const disk = new PersistentDisk({
+      url: vmUrl(`guest/${rootfs.file}`),
+      size: rootfs.size,
+      store: new IdbChunkStore(hash),
+      onStoreError: () => this.#cachingOff(),
+    });
+    await disk.open();
+    await this.#states.keepOnly(this.#currentKeys()).catch(() => {});
+    return disk;
+  }
+
+  #currentKeys(): string[] {
+    const keys = [`file:${guest!.files.bios.sha256}`, `file:${guest!.files.vgaBios.sha256}`];
+    if (state) keys.push(`state:${state.sha256}`);
+    return keys;
+  }
+
+  #watchHealth(machine: Machine): void {
+    clearInterval(this.#health);
+    let checking = false;
+    this.#health = setInterval(async () => {
+      if (checking || this.#machine !== machine) return;
+      checking = true;
+      const slow = setTimeout(() => this.#setPhase("busy"), BUSY_AFTER_MS);
+      try {
+        const pong = await machine.agent({ op: "ping" }, 60_000);
+        if (pong.ok && pong.op === "ping")
+          this.#setPhase(pong.dockerd ? "ready" : "starting-engine");
+      } catch (error) {
+        if (this.#machine === machine)
+          this.#setPhase("crashed", error instanceof Error ? error.message : String(error));
+      } finally {
+        clearTimeout(slow);
+        checking = false;
+      }
+    }, HEALTH_INTERVAL_MS);
+  }
+
+  #setPhase(phase: MachinePhase, message?: string): void {
+    if (phase === this.#phase) return;
+    this.#phase = phase;
+    this.#progress({ phase, message });
+  }
+
+  #progress(progress: MachineProgress & { source?: "cache" | "network"; caching?: boolean }): void {
+    this.#emit({ type: "progress", progress });
+  }
+
+  #cachingOff(): void {
+    if (!this.#caching) return;
+    this.#caching = false;
+    this.#progress({ phase: this.#phase, caching: false });
+  }
+
+  async #stopMachine(): Promise<void> {
+    clearInterval(this.#health);
+    const machine = this.#machine;
+    this.#machine = undefined;
+    await machine?.dispose();
+  }
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? (bytes.buffer as ArrayBuffer)
+    : (bytes.slice().buffer as ArrayBuffer);
+}
