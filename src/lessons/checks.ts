@@ -730,7 +730,10 @@ async function explainFile(
           `${check.path} in ${where.en} is a folder, not a file.`,
           `${where.ko}의 ${check.path}는 파일이 아니라 폴더입니다.`,
         )
-      : m(`${where.en} has no file ${check.path}.`, `${where.ko}에 ${check.path} 파일이 없습니다.`);
+      : m(
+          `${where.en[0]!.toUpperCase()}${where.en.slice(1)} has no file ${check.path}.`,
+          `${where.ko}에 ${check.path} 파일이 없습니다.`,
+        );
   }
   if (check.contains && !read.content.includes(check.contains))
     return m(

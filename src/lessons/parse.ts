@@ -621,13 +621,16 @@ function parseLessonFolder(
   const enFile = `${folder}/lesson.md`;
   const en = parseMarkdown(enFile, readText(entries, enFile) ?? "", errors);
   if (!en) return undefined;
-  const fm = validate(
-    LessonFrontmatterSchema,
-    en.frontmatter ?? {},
-    enFile,
-    (keys) => (en.yaml ? yamlLine(en.yaml, keys) : 1),
-    errors,
-  );
+  const fm =
+    en.frontmatter === undefined
+      ? undefined
+      : validate(
+          LessonFrontmatterSchema,
+          en.frontmatter,
+          enFile,
+          (keys) => (en.yaml ? yamlLine(en.yaml, keys) : 1),
+          errors,
+        );
   const enSteps = buildSteps(en, enFile, true, errors);
   if (!en.steps.length)
     errors.push({
@@ -645,13 +648,16 @@ function parseLessonFolder(
   } else {
     const doc = parseMarkdown(koFile, koText, errors);
     if (doc) {
-      const kfm = validate(
-        TranslationFrontmatterSchema,
-        doc.frontmatter ?? {},
-        koFile,
-        (keys) => (doc.yaml ? yamlLine(doc.yaml, keys) : 1),
-        errors,
-      );
+      const kfm =
+        doc.frontmatter === undefined
+          ? undefined
+          : validate(
+              TranslationFrontmatterSchema,
+              doc.frontmatter,
+              koFile,
+              (keys) => (doc.yaml ? yamlLine(doc.yaml, keys) : 1),
+              errors,
+            );
       const steps = buildSteps(doc, koFile, false, errors);
       if (kfm && fm && kfm.id !== fm.id)
         errors.push({
