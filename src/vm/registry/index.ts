@@ -24,3 +24,10 @@ export {
 } from "./server.ts";
 export { RegistryError, StorageFullError } from "./errors.ts";
 export { sha256Digest, isDigest, type Digest } from "./digest.ts";
+export {
+  attachRegistry,
+  attachBrowserRegistry,
+  loadBundledIndex,
+  checkIndex,
+  type AttachOptions,
+} from "./attach.ts";
