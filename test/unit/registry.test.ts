@@ -5,6 +5,7 @@ import type { Digest } from "../../src/vm/registry/digest.ts";
 import { sha256Digest, sha256Fallback } from "../../src/vm/registry/digest.ts";
 import { MEDIA_TYPES, Registry, type RegistryResponse } from "../../src/vm/registry/registry.ts";
 import { MemoryStore } from "../../src/vm/registry/store.ts";
+import { missingImageAdvice } from "../../src/vm/registry/advice.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -431,5 +432,38 @@ describe("sha256", () => {
       expect(Buffer.from(sha256Fallback(data)).toString("hex"), `n=${n}`).toBe(want);
       expect(await sha256Digest(data)).toBe(`sha256:${want}`);
     }
+  });
+});
+
+describe("missing images", () => {
+  it("the registry reports a manifest 404 once, though dockerd asks twice", async () => {
+    const f = fixture();
+    const seen: string[] = [];
+    const registry = new Registry({
+      store: new MemoryStore(),
+      bundled: { index: f.index, fetchBlob: f.fetchBlob },
+      onMissingImage: (m) => seen.push(`${m.repository}:${m.reference}`),
+    });
+    const ask = (target: string) =>
+      registry.handle({ method: "HEAD", target, headers: {}, body: new Uint8Array(0) });
+    await ask("/v2/library/ubuntu/manifests/14.04");
+    await ask("/v2/library/ubuntu/manifests/14.04");
+    await ask("/v2/library/nginx/manifests/latest");
+    expect(seen).toEqual(["library/ubuntu:14.04"]);
+  });
+
+  it("advice names what is here, the 32-bit limit and the closest image", () => {
+    const { index } = fixture();
+    index.repositories["library/debian"] = { ...index.repositories["library/nginx"]!, tags: {} };
+    const ubuntu = missingImageAdvice({ repository: "library/ubuntu", reference: "14.04" }, index);
+    expect(ubuntu.closest).toBe("debian");
+    expect(ubuntu.message).toContain("32-bit x86");
+    expect(ubuntu.message).toContain("nginx, debian");
+    expect(ubuntu.available).toEqual(["nginx:latest", "nginx:1.22"]);
+    const tag = missingImageAdvice({ repository: "library/nginx", reference: "1.25" }, index);
+    expect(tag.knownTags).toEqual(["1.22", "latest"]);
+    expect(tag.closest).toBe("nginx:latest");
+    const other = missingImageAdvice({ repository: "someone/thing", reference: "latest" }, index);
+    expect(other.closest).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@ export interface AttachOptions extends ServeOptions {
   fetchBlob?: BlobFetcher;
   maxUploadBytes?: number;
   onRequest?: RegistryOptions["onRequest"];
+  onMissingImage?: RegistryOptions["onMissingImage"];
 }
 
 /** Puts a registry on the emulator's network (registry.local:5000 in the guest). */
@@ -25,6 +26,7 @@ export function attachRegistry(
     bundled,
     maxUploadBytes: opts.maxUploadBytes,
     onRequest: opts.onRequest,
+    onMissingImage: opts.onMissingImage,
   });
   const server = serveRegistry(emulator, registry, opts);
   return { registry, dispose: server.dispose };
@@ -60,7 +62,13 @@ export function checkIndex(value: unknown, where: string): BundledIndex {
 /** The app's registry: bundled images served from `baseUrl`, pushes kept in IndexedDB. */
 export async function attachBrowserRegistry(
   emulator: V86Bus,
-  opts: { baseUrl: string; signal?: AbortSignal; onRequest?: RegistryOptions["onRequest"] },
+  opts: {
+    baseUrl: string;
+    signal?: AbortSignal;
+    onRequest?: RegistryOptions["onRequest"];
+    /** Show `missingImageAdvice(image, index)` to the learner. */
+    onMissingImage?: RegistryOptions["onMissingImage"];
+  },
 ) {
   const { IdbStore } = await import("./idb-store.ts");
   const [index, store] = await Promise.all([
@@ -73,9 +81,11 @@ export async function attachBrowserRegistry(
     fetchBlob: httpBlobFetcher(opts.baseUrl),
     signal: opts.signal,
     onRequest: opts.onRequest,
+    onMissingImage: opts.onMissingImage,
   });
   return {
     ...attached,
+    index,
     dispose() {
       attached.dispose();
       store.close();

@@ -31,3 +31,4 @@ export {
   checkIndex,
   type AttachOptions,
 } from "./attach.ts";
+export { missingImageAdvice, type MissingImage, type MissingImageAdvice } from "./advice.ts";

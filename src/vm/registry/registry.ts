@@ -1,6 +1,7 @@
 // A Docker Registry HTTP API v2 (plus the v1 search endpoint) that lives in the page. dockerd in
 // the guest pulls, pushes and searches against it exactly as against Docker Hub. Transport-free:
 // `handle()` takes a parsed request and returns a response; server.ts puts it on v86's network.
+import type { MissingImage } from "./advice.ts";
 import type { BundledImages } from "./bundled.ts";
 import { isDigest, sha256Digest, type Digest } from "./digest.ts";
 import { isQuotaError, RegistryError } from "./errors.ts";
@@ -37,6 +38,11 @@ export interface RegistryOptions {
   maxUploadBytes?: number;
   /** Called for every request, for logs and benchmarks. */
   onRequest?: (req: RegistryRequest, res: RegistryResponse, ms: number) => void;
+  /**
+   * Called when dockerd asks for a manifest that does not exist (once per image and few
+   * seconds: dockerd asks the mirror and then Docker Hub's name, both land here).
+   */
+  onMissingImage?: (image: MissingImage) => void;
 }
 
 interface Upload {
@@ -83,12 +89,24 @@ export class Registry {
   private readonly inflight = new Map<Digest, Promise<Uint8Array>>();
   private readonly maxUploadBytes: number;
   private readonly onRequest?: RegistryOptions["onRequest"];
+  private readonly onMissingImage?: RegistryOptions["onMissingImage"];
+  private readonly missingSeen = new Map<string, number>();
 
   constructor(opts: RegistryOptions) {
     this.store = opts.store;
     this.bundled = opts.bundled;
     this.maxUploadBytes = opts.maxUploadBytes ?? 1 << 30;
     this.onRequest = opts.onRequest;
+    this.onMissingImage = opts.onMissingImage;
+  }
+
+  private reportMissing(repository: string, reference: string): void {
+    if (!this.onMissingImage) return;
+    const key = `${repository}:${reference}`;
+    const now = Date.now();
+    if (now - (this.missingSeen.get(key) ?? -Infinity) < 10_000) return;
+    this.missingSeen.set(key, now);
+    this.onMissingImage({ repository, reference });
   }
 
   /** Answers one request. Never throws: every failure becomes a registry-style JSON error. */
@@ -265,6 +283,7 @@ export class Registry {
         Name: name,
       });
     if (!digest) {
+      this.reportMissing(name, ref);
       if (!this.bundledRepo(name) && (await this.store.listTags(name)).length === 0) {
         throw new RegistryError(404, "NAME_UNKNOWN", `repository name not known to registry`, {
           name,
