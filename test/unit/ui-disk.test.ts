@@ -141,3 +141,33 @@ describe("PersistentDisk", () => {
     expect(runs([])).toEqual([]);
   });
 });
+
+describe("hot set", () => {
+  it("round-trips through gzip and fills the disk so its reads need no request", async () => {
+    const { encodeHotSet, decodeHotSet, gunzip } = await import("../../src/vm/worker/hotset.ts");
+    const { gzipSync } = await import("node:zlib");
+    const chunks = [1, 4].map((index) => ({
+      index,
+      data: image.slice(index * 65536, (index + 1) * 65536),
+    }));
+    const packed = new Uint8Array(gzipSync(encodeHotSet(65536, chunks)));
+    const decoded = decodeHotSet(await gunzip(packed));
+    expect(decoded.chunkSize).toBe(65536);
+    expect(decoded.chunks.map((c) => c.index)).toEqual([1, 4]);
+
+    const server = rangeServer();
+    const disk = new PersistentDisk({ url: "/i", size: IMAGE_SIZE, fetch: server.fetch });
+    disk.addChunks(decoded.chunks.map((c) => [c.index, c.data]));
+    expect(await read(disk, 4 * 65536 + 256, 256)).toEqual(
+      image.slice(4 * 65536 + 256, 4 * 65536 + 512),
+    );
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("names what is wrong with a malformed hot set", async () => {
+    const { encodeHotSet, decodeHotSet } = await import("../../src/vm/worker/hotset.ts");
+    expect(() => decodeHotSet(new Uint8Array(20))).toThrow(/not a HOT1 file/);
+    const good = encodeHotSet(65536, [{ index: 3, data: new Uint8Array(65536) }]);
+    expect(() => decodeHotSet(good.slice(0, 1000))).toThrow(/chunk 0 \(index 3\) has a bad length/);
+  });
+});

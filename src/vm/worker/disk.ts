@@ -55,6 +55,9 @@ export class PersistentDisk {
   onload: ((event: object) => void) | undefined;
   onprogress: ((event: object) => void) | undefined;
 
+  /** Chunk indices in the order they were first fetched from the network (to record a hot set). */
+  readonly fetchOrder: number[] = [];
+
   #url: string;
   #store: ChunkStore | undefined;
   #stored = new Set<number>();
@@ -320,6 +323,7 @@ export class PersistentDisk {
       const from = (index - first) * this.chunkSize;
       const chunk = body.slice(from, from + this.#chunkLength(index));
       chunks.push(chunk);
+      this.fetchOrder.push(index);
       this.#remember(index, chunk);
       this.#queuePut(index, chunk);
     }
@@ -343,7 +347,7 @@ export class PersistentDisk {
     if (!this.#store) return;
     this.#pendingPuts.push([index, chunk]);
     // Batched: one IndexedDB transaction per burst of reads, not one per chunk.
-    this.#flushTimer ??= setTimeout(() => void this.flush(), 500);
+    this.#flushTimer ??= setTimeout(() => void this.flush(), 50);
   }
 
   #disableStore(error: unknown): void {

@@ -14,6 +14,7 @@ import type {
   MachineWorkerApi,
 } from "../protocol.ts";
 import { download } from "./download.ts";
+import { decodeHotSet, gunzip } from "./hotset.ts";
 import { PersistentDisk } from "./disk.ts";
 import { IdbChunkStore, SavedStateStore, dropOtherDisks } from "./storage.ts";
 
@@ -39,6 +40,8 @@ export class MachineHost implements MachineWorkerApi {
   #caching = true;
   #health: ReturnType<typeof setInterval> | undefined;
   #phase: MachinePhase = "idle";
+  #downloads = new Map<string, { loaded: number; total: number }>();
+  #hotSetDone: Promise<void> = Promise.resolve();
 
   async start(onEvent: Emit): Promise<void> {
     this.#emit = onEvent;
@@ -50,12 +53,14 @@ export class MachineHost implements MachineWorkerApi {
       throw new Error(
         "The guest is not built. Run `npm run build:guest && npm run build:state` (or `npm start`).",
       );
-    const [stateBytes, bioses, disk] = await Promise.all([
+    this.#downloads.clear();
+    const disk = await this.#openDisk();
+    this.#disk = disk;
+    const [stateBytes, bioses] = await Promise.all([
       this.#loadState(signal),
       this.#loadBioses(signal),
-      this.#openDisk(),
+      this.#loadHotSet(disk, signal),
     ]);
-    this.#disk = disk;
     await this.#run(stateBytes, bioses, signal);
   }
 
@@ -154,20 +159,13 @@ export class MachineHost implements MachineWorkerApi {
       this.#progress({ phase: "restoring", source: "cache", caching: this.#caching });
       return cached;
     }
-    const total = state.compressedBytes;
-    this.#progress({ phase: "downloading", loaded: 0, total, source: "network" });
-    let last = 0;
     const bytes = await download(vmUrl(`state/${state.file}`), {
-      size: total,
+      size: state.compressedBytes,
       sha256: state.sha256,
       signal,
-      onProgress: (loaded) => {
-        // Every 1% or at the end: a postMessage per network chunk would flood the UI thread.
-        if (loaded - last < total / 100 && loaded !== total) return;
-        last = loaded;
-        this.#progress({ phase: "downloading", loaded, total, source: "network" });
-      },
+      onProgress: this.#downloadPart("state", state.compressedBytes),
     });
+    await this.#hotSetDone;
     this.#progress({ phase: "restoring", source: "network", caching: this.#caching });
     try {
       await this.#states.set(key, bytes);
@@ -176,6 +174,63 @@ export class MachineHost implements MachineWorkerApi {
       this.#cachingOff();
     }
     return bytes;
+  }
+
+  /**
+   * On a first visit, the disk chunks the first commands need arrive as one gzip stream beside
+   * the state; later visits find them in the disk store (a marker says the set is complete).
+   */
+  async #loadHotSet(disk: PersistentDisk, signal: AbortSignal): Promise<void> {
+    let finish = () => {};
+    this.#hotSetDone = new Promise<void>((resolve) => (finish = resolve));
+    try {
+      if (!state?.hotFile || !state.hotBytes) return;
+      const marker = `hot:${state.hotFile}`;
+      if ((await this.#states.get(marker).catch(() => undefined)) && disk.storedChunks > 0) return;
+      const packed = await download(vmUrl(`state/${state.hotFile}`), {
+        size: state.hotBytes,
+        signal,
+        onProgress: this.#downloadPart("hot", state.hotBytes),
+      });
+      const { chunkSize, chunks } = decodeHotSet(await gunzip(packed));
+      if (chunkSize !== disk.chunkSize)
+        throw new Error(
+          `hot set chunk size ${chunkSize} differs from the disk's ${disk.chunkSize}`,
+        );
+      disk.addChunks(chunks.map((c) => [c.index, c.data]));
+      await disk.flush();
+      if (this.#caching) await this.#states.set(marker, new Uint8Array(1)).catch(() => {});
+    } catch (error) {
+      // Not fatal: the disk fetches the same blocks on demand, only slower.
+      if (signal.aborted) throw error;
+      console.warn("hot set not used:", error);
+    } finally {
+      finish();
+    }
+  }
+
+  /** One progress bar over every download of this start (state + hot set). */
+  #downloadPart(name: string, total: number): (loaded: number) => void {
+    this.#downloads.set(name, { loaded: 0, total });
+    let last = -1;
+    return (loaded) => {
+      this.#downloads.set(name, { loaded, total });
+      let sumLoaded = 0;
+      let sumTotal = 0;
+      for (const part of this.#downloads.values()) {
+        sumLoaded += part.loaded;
+        sumTotal += part.total;
+      }
+      // Every 1% or at the end: a postMessage per network chunk would flood the UI thread.
+      if (sumLoaded - last < sumTotal / 100 && sumLoaded !== sumTotal) return;
+      last = sumLoaded;
+      this.#progress({
+        phase: "downloading",
+        loaded: sumLoaded,
+        total: sumTotal,
+        source: "network",
+      });
+    };
   }
 
   /** The two BIOS images (170 KB) are cached too, so a warm start touches no network at all. */
@@ -220,6 +275,7 @@ export class MachineHost implements MachineWorkerApi {
   #currentKeys(): string[] {
     const keys = [`file:${guest!.files.bios.sha256}`, `file:${guest!.files.vgaBios.sha256}`];
     if (state) keys.push(`state:${state.sha256}`);
+    if (state?.hotFile) keys.push(`hot:${state.hotFile}`);
     return keys;
   }
 

@@ -1,0 +1,156 @@
+// Browser benchmark: the built app in headless Debian Chromium against the real guest.
+// Times are from navigation start (the page's performance.now()), to the moment the terminal
+// shows the command's output followed by a fresh prompt.
+//
+//   import { benchBrowser } from "./bench-browser.ts";  const numbers = await benchBrowser();
+//   npx tsx scripts/bench-browser.ts [--json]            (after `npm run build`; boots the guest)
+
+/// <reference lib="dom" />
+import type { Page } from "playwright-core";
+import { openBrowser, serveApp, type AppServer } from "../test/e2e/harness.ts";
+
+export interface BrowserBench {
+  /** Empty caches → the first `docker ps` answered in the terminal. */
+  browser_cold_ready_ms: number;
+  /** Same after a reload with caches filled. */
+  browser_warm_ready_ms: number;
+  /** Warm: navigation → first `docker run --rm` done. */
+  browser_first_run_ms: number;
+  /** Bytes the server sent until cold ready (app, state, disk). */
+  cold_fetch_bytes: number;
+  warm_fetch_bytes: number;
+  /** Renderer RSS (page + its workers) after the warm run. */
+  tab_memory_mb: number;
+  /** Cold ready over a link with 20 ms per request and 100 Mbit/s. */
+  browser_cold_ready_slow_ms: number;
+  cold_fetch_requests: number;
+  warm_fetch_requests: number;
+}
+
+export interface BenchOptions {
+  /** The command timed for browser_first_run_ms; must leave a prompt. */
+  runCommand?: string;
+  runDone?: RegExp;
+  log?: (line: string) => void;
+}
+
+const PROMPT_LINE = /\S+@\S+:\S*[#$]/;
+
+/**
+ * Types `command` in terminal 1 once a prompt is there and resolves with performance.now() in the
+ * page at the moment `done` matched the output after it and a new prompt followed.
+ */
+async function timeCommand(page: Page, command: string, done: RegExp, timeoutMs: number) {
+  await page.waitForFunction(
+    (source) => {
+      const rows = document.querySelector("#terminal-panel-1 .xterm-rows");
+      const lines = rows ? [...rows.children].map((r) => (r.textContent ?? "").trimEnd()) : [];
+      const last = lines.filter((l) => l.length > 0).at(-1) ?? "";
+      return new RegExp(source).test(last);
+    },
+    PROMPT_LINE.source,
+    { timeout: timeoutMs, polling: 20 },
+  );
+  await page.click("#terminal-panel-1 .xterm-screen");
+  await page.keyboard.type(command);
+  await page.keyboard.press("Enter");
+  const handle = await page.waitForFunction(
+    ({ command, done, prompt }) => {
+      const rows = document.querySelector("#terminal-panel-1 .xterm-rows");
+      const text = rows
+        ? [...rows.children].map((r) => (r.textContent ?? "").trimEnd()).join("\n")
+        : "";
+      const at = text.lastIndexOf(command);
+      if (at < 0) return false;
+      const after = text.slice(at + command.length);
+      const lines = after.split("\n").filter((l) => l.length > 0);
+      const ended = lines.length > 1 && new RegExp(prompt).test(lines.at(-1)!);
+      return ended && new RegExp(done).test(after) ? performance.now() : false;
+    },
+    { command, done: done.source, prompt: PROMPT_LINE.source },
+    { timeout: timeoutMs, polling: 20 },
+  );
+  return Math.round((await handle.jsonValue()) as number);
+}
+
+/** Waits until IndexedDB stops growing: the disk cache's batched writes have landed. */
+async function storageSettled(page: Page) {
+  let last = -1;
+  for (let i = 0; i < 50; i++) {
+    const usage = await page.evaluate(async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return (await navigator.storage.estimate()).usage ?? 0;
+    });
+    if (usage === last) return;
+    last = usage;
+  }
+}
+
+async function coldStart(server: AppServer, log: (s: string) => void) {
+  const session = await openBrowser();
+  try {
+    server.resetStats();
+    await session.page.goto(server.url);
+    const readyMs = await timeCommand(session.page, "docker ps", /CONTAINER ID/, 300_000);
+    log(
+      `cold ready ${readyMs} ms, ${server.stats.bytes} bytes in ${server.stats.requests} requests`,
+    );
+    return { session, readyMs, bytes: server.stats.bytes, requests: server.stats.requests };
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+}
+
+export async function benchBrowser(options: BenchOptions = {}): Promise<BrowserBench> {
+  const log = options.log ?? ((line: string) => console.error("[bench:browser]", line));
+  const runCommand = options.runCommand ?? "docker run --rm hello-world";
+  const runDone = options.runDone ?? /Hello from Docker/;
+
+  const server = await serveApp();
+  let cold, warmReady, warmBytes, warmRequests, firstRun, memory;
+  try {
+    cold = await coldStart(server, log);
+    const { page } = cold.session;
+    await storageSettled(page);
+    server.resetStats();
+    await page.reload();
+    warmReady = await timeCommand(page, "docker ps", /CONTAINER ID/, 300_000);
+    warmBytes = server.stats.bytes;
+    warmRequests = server.stats.requests;
+    log(`warm ready ${warmReady} ms, ${warmBytes} bytes in ${warmRequests} requests`);
+    firstRun = await timeCommand(page, runCommand, runDone, 300_000);
+    log(`first run done ${firstRun} ms`);
+    memory = cold.session.rendererRssMb();
+    log(`renderer RSS ${memory} MB`);
+  } finally {
+    await cold?.session.close();
+    await server.close();
+  }
+
+  const slowServer = await serveApp({ delayMs: 20, mbps: 100 });
+  let slow;
+  try {
+    slow = await coldStart(slowServer, log);
+  } finally {
+    await slow?.session.close();
+    await slowServer.close();
+  }
+
+  return {
+    browser_cold_ready_ms: cold.readyMs,
+    browser_warm_ready_ms: warmReady,
+    browser_first_run_ms: firstRun,
+    cold_fetch_bytes: cold.bytes,
+    warm_fetch_bytes: warmBytes,
+    tab_memory_mb: memory,
+    browser_cold_ready_slow_ms: slow.readyMs,
+    cold_fetch_requests: cold.requests,
+    warm_fetch_requests: warmRequests,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await benchBrowser();
+  console.log(process.argv.includes("--json") ? JSON.stringify(result) : result);
+}

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  PROMPT,
+  openBrowser,
+  promptCount,
+  selectTerminal,
+  serveApp,
+  terminalText,
+  typeCommand,
+  waitForPhase,
+  waitForText,
+  type AppServer,
+  type BrowserSession,
+} from "./harness.ts";
+
+// One browser profile through the whole file: the cold start fills its caches, the reload
+// at the end must take the warm path.
+let server: AppServer;
+let browser: BrowserSession;
+
+beforeAll(async () => {
+  server = await serveApp();
+  browser = await openBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Runs a command in a terminal and waits for the next prompt after it. */
+async function run(port: number, command: string, expect: RegExp, timeoutMs = 120_000) {
+  await typeCommand(browser.page, port, command);
+  return waitForText(browser.page, port, expect, timeoutMs);
+}
+
+describe("the sandbox page", () => {
+  it("starts cold: downloads the machine, shows a prompt, runs docker version on the real engine", async () => {
+    const { page } = browser;
+    await page.goto(server.url);
+    await waitForPhase(page, "ready", 180_000);
+    expect(await page.getAttribute("[data-source]", "data-source")).toBe("network");
+    await waitForText(page, 1, PROMPT, 30_000);
+
+    const text = await run(1, "docker version", /Server:[\s\S]*Engine:[\s\S]*Version:\s+\d+\.\d+/);
+    expect(text).toMatch(/Client:[\s\S]*Version:\s+\d+\.\d+/);
+    expect(server.stats.byPath.get(`/vm/guest/rootfs.img`)?.requests ?? 0).toBeGreaterThan(0);
+  });
+
+  it("runs a command in the second terminal while the first one is busy", async () => {
+    const { page } = browser;
+    // `cat` holds terminal 1 until it gets input: busy for as long as the test needs.
+    await typeCommand(page, 1, "cat");
+    await waitForText(page, 1, /cat\s*\n\s*$/, 10_000).catch(() => undefined);
+    const before = await promptCount(page, 1);
+
+    await selectTerminal(page, 2);
+    await waitForText(page, 2, PROMPT, 30_000);
+    const second = await run(
+      2,
+      "docker ps --format '{{.Names}}' && echo second-$((6*7))",
+      /second-42/,
+    );
+    expect(second).toMatch(/second-42/);
+    // Terminal 1 is still inside `cat`: no new prompt appeared there.
+    expect(await promptCount(page, 1)).toBe(before);
+
+    await selectTerminal(page, 1);
+    await page.keyboard.type("hello-from-one");
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("Control+D");
+    const first = await waitForText(page, 1, /hello-from-one\s*\n\s*hello-from-one/);
+    expect(first).toMatch(/hello-from-one/);
+  });
+
+  it("passes Ctrl+P Ctrl+Q through to the guest instead of the browser", async () => {
+    const { page } = browser;
+    await typeCommand(page, 1, "stty -ixon; cat -v");
+    await waitForText(page, 1, /cat -v\s*\n/, 10_000);
+    await page.keyboard.press("Control+P");
+    await page.keyboard.press("Control+Q");
+    await page.keyboard.press("Enter");
+    await waitForText(page, 1, /\^P\^Q/);
+    await page.keyboard.press("Control+D");
+  });
+
+  it("starts warm after a reload: state and disk come from this browser, nothing from the network", async () => {
+    const { page } = browser;
+    server.resetStats();
+    await page.reload();
+    await waitForPhase(page, "ready", 120_000);
+    expect(await page.getAttribute("[data-source]", "data-source")).toBe("cache");
+    await waitForText(page, 1, PROMPT, 30_000);
+    const text = await run(1, "docker ps", /CONTAINER ID/);
+    expect(text).toMatch(/CONTAINER ID\s+IMAGE/);
+    const vmRequests = [...server.stats.byPath.keys()].filter((p) => p.startsWith("/vm/"));
+    expect(vmRequests).toEqual([]);
+  });
+
+  it("shows the terminal text to screen readers and tests through the DOM", async () => {
+    const text = await terminalText(browser.page, 1);
+    expect(text).toMatch(/CONTAINER ID/);
+  });
+});
