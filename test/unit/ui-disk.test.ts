@@ -106,6 +106,29 @@ describe("PersistentDisk", () => {
     expect(second.counters.storeBytes).toBeGreaterThan(0);
   });
 
+  it("reads ahead from the store, so sequential reads cost one transaction", async () => {
+    const store = new MemoryStore();
+    for (let i = 0; i < 5; i++) store.chunks.set(i, image.slice(i * 65536, (i + 1) * 65536));
+    let transactions = 0;
+    const counting: ChunkStore = {
+      list: () => store.list(),
+      getMany: (indices) => (transactions++, store.getMany(indices)),
+      putMany: (entries) => store.putMany(entries),
+    };
+    const disk = new PersistentDisk({
+      url: "/i",
+      size: IMAGE_SIZE,
+      store: counting,
+      fetch: rangeServer().fetch,
+    });
+    await disk.open();
+    await read(disk, 0, 4096);
+    for (let i = 1; i < 5; i++)
+      expect(await read(disk, i * 65536, 4096)).toEqual(image.slice(i * 65536, i * 65536 + 4096));
+    expect(transactions).toBe(1);
+    expect(disk.counters.networkBytes).toBe(0);
+  });
+
   it("keeps running without persisting when storage is full, and says so once", async () => {
     const store = new MemoryStore();
     store.refuse = true;

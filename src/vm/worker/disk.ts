@@ -5,7 +5,8 @@
 // sequential Range requests (spike/browser/NOTES.md). Here reads are served from memory, then
 // IndexedDB, then one Range request per run of missing chunks; fetched chunks are written back.
 
-const SECTOR_BLOCK = 256; // v86 tracks guest writes in 256-byte blocks; its saved state uses them.
+const SECTOR_BLOCK = 256;
+const STORE_READ_AHEAD = 15; // v86 tracks guest writes in 256-byte blocks; its saved state uses them.
 
 /** Where fetched chunks persist; keys are chunk indices of one image. */
 export interface ChunkStore {
@@ -255,11 +256,23 @@ export class PersistentDisk {
       }
     }
     if (fromStore.length > 0) {
-      const loading = this.#loadFromStore(fromStore);
-      fromStore.forEach((index, i) => {
+      // Read ahead from the store: guest reads are mostly sequential, and one IndexedDB
+      // transaction for 1 MiB costs about what one for 64 KiB does.
+      const batch = [...fromStore];
+      for (let index = last + 1; index <= last + STORE_READ_AHEAD; index++) {
+        if (!this.#stored.has(index) || this.#memory.has(index) || this.#inflight.has(index)) break;
+        batch.push(index);
+      }
+      const loading = this.#loadFromStore(batch);
+      batch.forEach((index, i) => {
         const one = loading.then((chunks) => chunks[i]!);
         this.#inflight.set(index, one);
-        result[index - first] = one;
+        if (index <= last) result[index - first] = one;
+        else
+          void one.then(
+            () => this.#inflight.delete(index),
+            () => this.#inflight.delete(index),
+          );
       });
     }
     for (const run of runs(fromNetwork)) {
