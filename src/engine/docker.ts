@@ -173,6 +173,11 @@ export class DockerEngine {
     return this.readFirst(path, [vol.Mountpoint], maxBytes);
   }
 
+  /** Read a file on the learner's machine (the guest), e.g. a Dockerfile in the workspace. */
+  readGuestFile(path: string, maxBytes = 256 * 1024): Promise<FileRead> {
+    return this.readFirst(path, [""], maxBytes);
+  }
+
   private async readFirst(path: string, dirs: string[], maxBytes: number): Promise<FileRead> {
     // Exit 3: not there, 4: a directory, 5: an overlay whiteout (deleted in a layer above).
     const script =

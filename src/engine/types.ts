@@ -80,6 +80,8 @@ export interface ContainerInspect {
     WorkingDir: string;
     ExposedPorts?: Record<string, object> | null;
     Labels: Record<string, string> | null;
+    Tty?: boolean;
+    OpenStdin?: boolean;
   };
   NetworkSettings: { Ports: Record<string, PortBinding[] | null> | null };
 }

@@ -72,6 +72,8 @@ export class EngineView {
     this.once<Volume | undefined>(`v:${name}`, () => this.engine.volume(name));
   readFile = (id: string, path: string) =>
     this.once<FileRead | undefined>(`f:${id}:${path}`, () => this.engine.readFile(id, path));
+  readGuestFile = (path: string) =>
+    this.once<FileRead>(`gf:${path}`, () => this.engine.readGuestFile(path));
   readVolumeFile = (vol: string, path: string) =>
     this.once<FileRead | undefined>(`vf:${vol}:${path}`, () =>
       this.engine.readVolumeFile(vol, path),
@@ -183,6 +185,10 @@ export function describeCheck(c: Check): Message {
         enBits.push(`running ${q(c.process)}`);
         koBits.push(`${q(c.process)} 프로세스 실행`);
       }
+      if (c.interactive !== undefined) {
+        enBits.push(c.interactive ? "with -i -t" : "without -i -t");
+        koBits.push(c.interactive ? "-i -t로 생성" : "-i -t 없이 생성");
+      }
       if (c.autoRemove !== undefined) {
         enBits.push(c.autoRemove ? "created with --rm" : "created without --rm");
         koBits.push(c.autoRemove ? "--rm으로 생성" : "--rm 없이 생성");
@@ -250,8 +256,16 @@ export function describeCheck(c: Check): Message {
       );
     }
     case "file": {
-      const where = c.container ? `container ${q(c.container)}` : `volume ${q(c.volume ?? "")}`;
-      const whereKo = c.container ? `${q(c.container)} 컨테이너` : `${q(c.volume ?? "")} 볼륨`;
+      const where = c.container
+        ? `container ${q(c.container)}`
+        : c.volume
+          ? `volume ${q(c.volume)}`
+          : "the machine";
+      const whereKo = c.container
+        ? `${q(c.container)} 컨테이너`
+        : c.volume
+          ? `${q(c.volume)} 볼륨`
+          : "이 머신";
       return c.contains
         ? m(
             `${c.path} in ${where} contains ${q(c.contains)}`,
@@ -482,6 +496,16 @@ async function explainOneContainer(
           `${name}의 ${want.destination}는 ${source}에서 옵니다. 이 단계는 ${want.source}를 원합니다.`,
         );
     }
+  }
+  if (check.interactive !== undefined) {
+    const it = !!c.Config.Tty && !!c.Config.OpenStdin;
+    if (it !== check.interactive)
+      return check.interactive
+        ? m(
+            `${name} was created without -i -t, so it has no terminal to type into; create it again with -i -t.`,
+            `${name} 컨테이너는 -i -t 없이 만들어져서 입력할 터미널이 없습니다. -i -t로 다시 만드세요.`,
+          )
+        : m(`${name} was created with -i -t.`, `${name} 컨테이너는 -i -t로 만들어졌습니다.`);
   }
   if (check.autoRemove !== undefined && c.HostConfig.AutoRemove !== check.autoRemove)
     return check.autoRemove
@@ -716,8 +740,11 @@ async function explainFile(
     if ("explanation" in c) return c.explanation;
     read = await ctx.view.readFile(c.container.Id, check.path);
     where = m(`container ${q(check.container)}`, `${q(check.container)} 컨테이너`);
+  } else if (!check.volume) {
+    read = await ctx.view.readGuestFile(check.path);
+    where = m("the machine", "이 머신");
   } else {
-    const vol = check.volume ?? "";
+    const vol = check.volume;
     read = await ctx.view.readVolumeFile(vol, check.path);
     where = m(`volume ${q(vol)}`, `${q(vol)} 볼륨`);
     if (!read)

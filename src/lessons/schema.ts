@@ -135,6 +135,10 @@ const ContainerCheck = v.strictObject({
     v.optional(v.boolean("expected true or false")),
     v.description("whether the container was created with `--rm`"),
   ),
+  interactive: v.pipe(
+    v.optional(v.boolean("expected true or false")),
+    v.description("whether the container was created with `-i -t` (stdin open and a terminal)"),
+  ),
 });
 
 const NoContainerCheck = v.strictObject({
@@ -188,7 +192,10 @@ const ChangeCheck = v.strictObject({
 const FileCheck = v.strictObject({
   kind: v.literal("file"),
   container: v.pipe(v.optional(ContainerName), v.description("read the file in this container")),
-  volume: v.pipe(v.optional(ContainerName), v.description("or in this named volume")),
+  volume: v.pipe(
+    v.optional(ContainerName),
+    v.description("or in this named volume; with neither, on the learner's machine (the guest)"),
+  ),
   path: AbsolutePath,
   contains: v.pipe(v.optional(NonEmpty("a text")), v.description("the file contains this text")),
 });
@@ -265,8 +272,8 @@ export const CheckSchema = v.pipe(
     const c = dataset.value;
     if ((c.kind === "container" || c.kind === "noContainer") && !c.name && !c.image)
       addIssue({ message: `a ${c.kind} check needs \`name\` or \`image\`` });
-    if (c.kind === "file" && !!c.container === !!c.volume)
-      addIssue({ message: "a file check needs exactly one of `container` or `volume`" });
+    if (c.kind === "file" && c.container && c.volume)
+      addIssue({ message: "a file check reads in a `container` or a `volume`, not both" });
     if (c.kind === "danglingImages" && c.min === undefined && c.max === undefined)
       addIssue({ message: "a danglingImages check needs `min` or `max`" });
   }),
