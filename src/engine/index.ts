@@ -1,5 +1,5 @@
 export type { Agent } from "./agent.ts";
-export { EngineError } from "./agent.ts";
+export { EngineError, agentOf, type AgentSource } from "./agent.ts";
 export { DockerEngine, containerName, API_VERSION, type FileRead } from "./docker.ts";
 export { guestCurlProbe, type HttpAnswer, type HttpProbe } from "./http.ts";
 export {

@@ -87,7 +87,9 @@ export class LessonRunner {
     this.engine = options.engine;
     this.store = options.progress;
     this.http = options.http;
-    this.retryDelays = options.httpRetryDelaysMs ?? [300, 600, 1200, 2400, 4800];
+    this.retryDelays = options.httpRetryDelaysMs ?? [
+      300, 600, 1200, 2400, 4800, 5000, 5000, 5000, 5000,
+    ];
     this.now = options.now ?? (() => Date.now());
     this.progress = newProgress(this.lesson.id, this.now());
   }
@@ -234,11 +236,18 @@ export class LessonRunner {
 
   private onCommand(report: CommandReport) {
     this.log.push(report);
-    void this.evaluate();
+    this.freshTrigger();
   }
 
   private onDockerEvent(event: DockerEvent) {
     if (QUIET_ACTIONS.test(event.Action)) return;
+    this.freshTrigger();
+  }
+
+  /** Something happened: evaluate, and give a server that may now be starting fresh retries. */
+  private freshTrigger() {
+    this.clearRetry();
+    this.retryCount = 0;
     void this.evaluate();
   }
 

@@ -1,0 +1,314 @@
+// Headless replay of every lesson against the real guest: each step's solution is typed into
+// a learner terminal (port 1) exactly as a learner would, and the step's checks must pass.
+// Per lesson, one wrong or incomplete command first, and the explanation it must get.
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lintPackDir } from "../../scripts/lint-lessons.ts";
+import { agentOf } from "../../src/engine/agent.ts";
+import { DockerEngine } from "../../src/engine/docker.ts";
+import { guestCurlProbe } from "../../src/engine/http.ts";
+import { MemoryProgressStore } from "../../src/lessons/progress.ts";
+import { LessonRunner, solutionInput, type LessonState } from "../../src/lessons/runner.ts";
+import type { Lesson, Step } from "../../src/lessons/schema.ts";
+import type { Machine } from "../../src/vm/machine.ts";
+import { projectRoot, restoredMachine } from "../../src/vm/node.ts";
+import type { AgentEvent, CommandReport, MachineEvent } from "../../src/vm/protocol.ts";
+import { attachRegistry } from "../../src/vm/registry/attach.ts";
+import { fileBlobFetcher, type BundledIndex } from "../../src/vm/registry/bundled.ts";
+import type { V86Bus } from "../../src/vm/registry/server.ts";
+import { MemoryStore } from "../../src/vm/registry/store.ts";
+
+const PORT = 1 as const;
+const LINE_TIMEOUT_MS = 180_000;
+const STEP_TIMEOUT_MS = 120_000;
+
+/** One wrong or incomplete command per lesson, typed before that step's solution. */
+const WRONG: Record<string, { step: string; cmd: string; expect: RegExp; undo?: string }> = {
+  "what-is-docker": {
+    step: "client-version",
+    cmd: "docker -version",
+    expect:
+      /^No command matching `docker \(-v\|--version\)` has finished since this step began \(your last command was `docker -version`, exit \d+\)\.$/,
+  },
+  "first-container": {
+    step: "run-hello",
+    cmd: "docker run hello-word",
+    expect: /^No container was made from `hello-world`/,
+  },
+  images: {
+    step: "pull",
+    cmd: "docker pull debian:bookwork",
+    expect: /^There is no image `debian:bookworm`/,
+  },
+  "interactive-containers": {
+    step: "run-it",
+    cmd: "docker run --name hello debian bash",
+    expect: /^`hello` was created without -i -t, so it has no terminal to type into/,
+    undo: "docker rm hello",
+  },
+  "container-lifecycle": {
+    step: "start",
+    cmd: "docker start helo",
+    expect:
+      /^A container named `hello` exists but it is exited \(exit code \d+\); the step asks for it to be running\.$/,
+  },
+  "remove-images": {
+    step: "image-rm",
+    cmd: "docker image rm whalesay:1.0",
+    expect: /^The image `whalesay:latest` is still here\.$/,
+  },
+  "web-server": {
+    step: "nginx",
+    cmd: "docker run --detach --publish=8080:80 --name=webserver nginx",
+    expect: /^Port 80 of `webserver` is published on 8080; the step asks for 80\.$/,
+    undo: "docker rm -f webserver",
+  },
+  "copy-files": {
+    step: "cp",
+    cmd: "cd /root/game/.. && docker container cp ./ web:/usr/local/apache2/htdocs",
+    expect:
+      /^Container `web` has no file \/usr\/local\/apache2\/htdocs\/game\.js\.$|does not contain `canvas`/,
+  },
+  commit: {
+    step: "run",
+    cmd: "docker run -d --name my_web2 -p 900:8080 my_game:1.0",
+    expect:
+      /^Host port 900 leads to port 8080\/tcp of `my_web2`; the step asks for container port 80/,
+    undo: "docker rm -f my_web2",
+  },
+  dockerfile: {
+    step: "build",
+    cmd: "cd /root/game && docker build --tag my_game:2.0",
+    expect: /^There is no image `my_game:2\.0`/,
+  },
+  layers: {
+    step: "diff",
+    cmd: "docker diff my_web3",
+    expect:
+      /^No command matching `docker \(container \)\?diff web` has finished since this step began \(your last command was `docker diff my_web3`, exit 0\)\.$/,
+  },
+  volumes: {
+    step: "bind",
+    cmd: "docker run -d --name live -p 8081:80 -v /root/games:/usr/local/apache2/htdocs httpd",
+    expect:
+      /^\/usr\/local\/apache2\/htdocs in `live` comes from \/root\/games; the step asks for \/root\/game\.$/,
+    undo: "docker rm -f live; rmdir /root/games",
+  },
+  "share-images": {
+    step: "push",
+    cmd: "docker push registry.local:5000/my_game:20",
+    expect:
+      /^`registry\.local:5000\/my_game:2\.0` has no digest from registry\.local:5000 yet: it has not been pushed there/,
+  },
+  "vm-vs-container": {
+    step: "run",
+    cmd: "docker run -d --name sleeper busybox sleep",
+    expect:
+      /^A container named `sleeper` exists but it is exited \(exit code 1\); the step asks for it to be running\.$/,
+    undo: "docker rm sleeper",
+  },
+};
+
+const imagesDir = path.join(projectRoot, "images-out");
+const { lessons, errors } = lintPackDir(path.join(projectRoot, "lessons"), true);
+
+let machine: Machine;
+let engine: DockerEngine;
+const latencies: number[] = [];
+const outputs: string[] = [];
+
+function stripAnsi(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r/g, "");
+}
+
+/** Resolves with the first machine event `pick` accepts; rejects loudly on timeout. */
+function nextEvent<T>(
+  pick: (e: MachineEvent) => T | undefined,
+  what: string,
+  timeoutMs = LINE_TIMEOUT_MS,
+): { promise: Promise<T>; cancel: () => void } {
+  let off = () => {};
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const promise = new Promise<T>((resolve, reject) => {
+    off = machine.on((e) => {
+      const hit = pick(e);
+      if (hit !== undefined) {
+        cancel();
+        resolve(hit);
+      }
+    });
+    // A deadline, not a wait: the test fails loudly if the guest never answers.
+    timer = setTimeout(() => {
+      cancel();
+      reject(
+        new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; terminal ends with:\n${outputs.join("").slice(-1500)}`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  function cancel() {
+    off();
+    if (timer) clearTimeout(timer);
+  }
+  return { promise, cancel };
+}
+
+const commandOn = (e: MachineEvent): CommandReport | undefined =>
+  e.type === "agent" && e.event.event === "command" && e.event.port === PORT
+    ? (e.event as AgentEvent & CommandReport)
+    : undefined;
+
+const INTERACTIVE =
+  /^docker (container )?((run|create|start)\b.*\s-(it|ti|i -t|t -i|a)\b|exec\s+-(it|ti|i -t)\b|attach\b)/;
+const CONTAINER_PROMPT = /@[0-9a-f]{12}:[^\n]*[#$] ?$/;
+
+/** Type one solution line and wait until it has visibly taken effect. */
+async function typeLine(line: string, runner: LessonRunner, step: Step): Promise<void> {
+  outputs.length = 0;
+  if (INTERACTIVE.test(line)) {
+    // Wait for the container's shell prompt: then the docker CLI forwards keys in raw mode.
+    let text = "";
+    const prompt = nextEvent((e) => {
+      if (e.type !== "output" || e.port !== PORT) return undefined;
+      text += stripAnsi(new TextDecoder().decode(e.data));
+      return CONTAINER_PROMPT.test(text) ? true : undefined;
+    }, `a container prompt after \`${line}\``);
+    const attached = /\battach\b/.test(line)
+      ? nextEvent(
+          (e) =>
+            e.type === "agent" && e.event.event === "docker" && e.event.data.Action === "attach"
+              ? true
+              : undefined,
+          `the attach event of \`${line}\``,
+        )
+      : undefined;
+    machine.write(PORT, solutionInput(line));
+    if (attached) {
+      // bash behind `attach` prints nothing until it gets a line.
+      await attached.promise;
+      machine.write(PORT, "\r");
+    }
+    await prompt.promise;
+    return;
+  }
+  const report = nextEvent(commandOn, `the command report of \`${line}\``);
+  const passed = runner.waitFor((s) => stepDone(s, step.id));
+  machine.write(PORT, solutionInput(line));
+  await Promise.race([report.promise, passed]);
+  report.cancel();
+}
+
+function stepDone(s: LessonState, id: string): boolean {
+  return s.steps.find((x) => x.id === id)?.status === "done";
+}
+
+function failing(s: LessonState, id: string): string[] {
+  return (s.steps.find((x) => x.id === id)?.checks ?? [])
+    .filter((c) => !c.pass)
+    .map((c) => c.explanation?.en ?? "");
+}
+
+async function waitStep(runner: LessonRunner, step: Step): Promise<void> {
+  const signal = AbortSignal.timeout(STEP_TIMEOUT_MS);
+  try {
+    await runner.waitFor((s) => stepDone(s, step.id), signal);
+  } catch {
+    throw new Error(
+      `step "${step.id}" did not pass after its solution:\n  ${failing(runner.state, step.id).join("\n  ")}`,
+    );
+  }
+}
+
+async function tryWrong(runner: LessonRunner, step: Step, wrong: (typeof WRONG)[string]) {
+  const report = nextEvent(commandOn, `the command report of \`${wrong.cmd}\``);
+  machine.write(PORT, solutionInput(wrong.cmd));
+  await report.promise;
+  await runner.evaluate();
+  const state = runner.state;
+  expect(
+    stepDone(state, step.id),
+    `the wrong command \`${wrong.cmd}\` passed step ${step.id}`,
+  ).toBe(false);
+  const explanations = failing(state, step.id);
+  expect(
+    explanations.some((e) => wrong.expect.test(e)),
+    `explanations were:\n${explanations.join("\n")}`,
+  ).toBe(true);
+  const ko = state.steps
+    .find((x) => x.id === step.id)!
+    .checks.filter((c) => !c.pass)
+    .map((c) => c.explanation?.ko);
+  expect(ko.every((k) => !!k)).toBe(true);
+  if (wrong.undo) {
+    const r = await machine.exec(["sh", "-c", wrong.undo], { timeoutMs: 60_000 });
+    expect(r.exit, r.stderr).toBe(0);
+  }
+}
+
+async function replay(lesson: Lesson) {
+  const runner = new LessonRunner({
+    lesson,
+    engine,
+    progress: new MemoryProgressStore(),
+    http: guestCurlProbe(engine),
+  });
+  const offLatency = runner.onChange((s) => {
+    if (!s.evaluating && s.lastLatencyMs !== undefined) latencies.push(s.lastLatencyMs);
+  });
+  try {
+    await runner.start();
+    const wrong = WRONG[lesson.id];
+    expect(wrong, `lesson ${lesson.id} needs a wrong command in WRONG`).toBeDefined();
+    for (const step of lesson.steps) {
+      if (wrong?.step === step.id) await tryWrong(runner, step, wrong);
+      for (const line of step.solution) await typeLine(line, runner, step);
+      await waitStep(runner, step);
+    }
+    expect(runner.state.completed).toBe(true);
+  } finally {
+    offLatency();
+    runner.dispose();
+  }
+}
+
+beforeAll(async () => {
+  expect(errors).toEqual([]);
+  machine = restoredMachine();
+  const indexFile = path.join(imagesDir, "index.json");
+  if (!fs.existsSync(indexFile))
+    throw new Error(`no bundled images at ${indexFile}: run \`npm run build:images\``);
+  attachRegistry(machine.emulator as unknown as V86Bus, {
+    store: new MemoryStore(),
+    index: JSON.parse(fs.readFileSync(indexFile, "utf8")) as BundledIndex,
+    fetchBlob: fileBlobFetcher(imagesDir, (p) => fs.promises.readFile(p)),
+  });
+  machine.on((e) => {
+    if (e.type === "output" && e.port === PORT) outputs.push(new TextDecoder().decode(e.data));
+  });
+  await machine.start();
+  engine = new DockerEngine(agentOf(machine));
+});
+
+afterAll(async () => {
+  if (latencies.length) {
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+    console.log(
+      `check_latency_ms: median ${q(0.5)}, p95 ${q(0.95)}, max ${sorted[sorted.length - 1]} over ${sorted.length} evaluations`,
+    );
+  }
+  await machine?.dispose();
+});
+
+describe("every lesson replays green on the real guest", () => {
+  for (const lesson of lessons) {
+    it(
+      `${lesson.folder}: solutions pass, a wrong command gets its explanation`,
+      () => replay(lesson),
+      1_200_000,
+    );
+  }
+});
