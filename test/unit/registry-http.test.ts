@@ -154,3 +154,59 @@ describe("registry over a TCP connection", () => {
     expect(conn.text()).toMatch(/\{\}$/);
   });
 });
+
+describe("registry over a real socket, with Node's HTTP client", () => {
+  it("push (chunked PATCH) and pull round-trip with keep-alive", async () => {
+    const net = await import("node:net");
+    const { createHash } = await import("node:crypto");
+    const registry = new Registry({ store: new MemoryStore() });
+    const server = net.createServer((socket) => {
+      const handlers: Record<string, (...a: unknown[]) => void> = {};
+      socket.on("data", (d) => handlers.data?.(new Uint8Array(d)));
+      socket.on("end", () => handlers.shutdown?.());
+      socket.on("close", () => handlers.close?.());
+      serveConnection(
+        {
+          on: (ev: string, fn: (...a: unknown[]) => void) => (handlers[ev] = fn),
+          write: (d: Uint8Array) => void socket.write(d),
+          close: () => void socket.end(),
+        } as never,
+        registry,
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const blob = new Uint8Array(300_000).map((_, i) => (i * 7) & 255);
+      const digest = `sha256:${createHash("sha256").update(blob).digest("hex")}`;
+      const start = await fetch(`${base}/v2/demo/blobs/uploads/`, { method: "POST" });
+      expect(start.status).toBe(202);
+      const loc = start.headers.get("location")!;
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < blob.length; i += 65_536) c.enqueue(blob.subarray(i, i + 65_536));
+          c.close();
+        },
+      });
+      const patch = await fetch(base + loc, {
+        method: "PATCH",
+        body,
+        duplex: "half",
+      } as RequestInit);
+      expect(patch.status).toBe(202);
+      expect(patch.headers.get("range")).toBe(`0-${blob.length - 1}`);
+      const put = await fetch(`${base}${loc}?digest=${digest}`, { method: "PUT" });
+      expect(put.status).toBe(201);
+      const head = await fetch(`${base}/v2/demo/blobs/${digest}`, { method: "HEAD" });
+      expect(head.headers.get("content-length")).toBe(String(blob.length));
+      const get = await fetch(`${base}/v2/demo/blobs/${digest}`);
+      const back = new Uint8Array(await get.arrayBuffer());
+      expect(createHash("sha256").update(back).digest("hex")).toBe(digest.slice(7));
+      const missing = await fetch(`${base}/v2/demo/blobs/sha256:${"0".repeat(64)}`);
+      expect(missing.status).toBe(404);
+      expect((await missing.json()).errors[0].code).toBe("BLOB_UNKNOWN");
+    } finally {
+      server.close();
+    }
+  });
+});
