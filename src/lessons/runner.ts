@@ -106,6 +106,10 @@ export class LessonRunner {
     this.unsubscribe.push(
       this.engine.onCommand((report) => this.onCommand(report)),
       this.engine.onDockerEvent((event) => this.onDockerEvent(event)),
+      // After a machine reset or a dockerd restart, everything may have changed.
+      this.engine.agent.onEvent((e) => {
+        if (e.event === "hello" || (e.event === "dockerd" && e.up)) this.freshTrigger();
+      }),
     );
     await this.evaluate();
     return this.state;
