@@ -265,9 +265,10 @@ function buildLayer(recipe, index, layer, debs, lowerDirs, dpkgStatus) {
   if (layer.copy) {
     const src = path.join(recipe.dir, layer.copy);
     if (!fs.existsSync(src)) fail(`${recipe.name}/recipe.json: copy: ${layer.copy} does not exist`);
-    // Files in the recipe are owned by root in the image, whoever checked them out.
+    // Files in the recipe are owned by root in the image, whoever checked them out, and
+    // group/other-writable bits from a loose umask are dropped (same image for everyone).
     lines.push(
-      `(cd ${sh(src)} && tar -c --sort=name --owner=0 --group=0 --numeric-owner .) | tar -x --keep-directory-symlink -C .`,
+      `(cd ${sh(src)} && tar -c --sort=name --owner=0 --group=0 --numeric-owner --mode=go-w .) | tar -x --keep-directory-symlink -C .`,
     );
   }
   if (layer.script) {
@@ -498,6 +499,10 @@ async function main() {
       compressedBytes: cfg.size + layers.reduce((a, l) => a + l.size, 0),
       unpackedBytes: layers.reduce((a, l) => a + l.unpacked, 0),
     };
+    // Other names for the same image (docker/whalesay, as the classic tutorials spell it).
+    for (const alias of recipe.aliases ?? []) {
+      index.repositories[alias] = { ...index.repositories[recipe.repository], official: false };
+    }
     for (const b of [cfg, man, ...layers]) index.blobs[b.digest] = b.size;
     built.set(name, { layers, history, trees, dpkg });
   }
