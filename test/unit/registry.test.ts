@@ -467,3 +467,19 @@ describe("missing images", () => {
     expect(other.closest).toBeUndefined();
   });
 });
+
+describe("search order", () => {
+  it("puts the exact name first, then official images, then the rest", async () => {
+    const { call } = setup();
+    const manD = (await call("HEAD", "/v2/library/nginx/manifests/latest")).headers[
+      "Docker-Content-Digest"
+    ]!;
+    const m = await call("GET", `/v2/library/nginx/manifests/${manD}`);
+    await call("PUT", "/v2/mynginx/manifests/latest", {
+      body: m.body!,
+      headers: { "content-type": MEDIA_TYPES.manifestV2 },
+    });
+    const res = JSON.parse(dec.decode((await call("GET", "/v1/search?q=nginx")).body));
+    expect(res.results.map((r: { name: string }) => r.name)).toEqual(["nginx", "mynginx"]);
+  });
+});

@@ -254,12 +254,16 @@ export class Registry {
         is_automated: false,
       });
     }
-    // Names that match come before descriptions that match, as on Docker Hub.
-    results.sort(
-      (a, b) =>
-        Number(!a.name.includes(term)) - Number(!b.name.includes(term)) ||
-        a.name.localeCompare(b.name),
-    );
+    // The exact name first, then official images, then other names, then descriptions.
+    const rank = (r: (typeof results)[number]) =>
+      r.name === term
+        ? 0
+        : r.is_official && r.name.includes(term)
+          ? 1
+          : r.name.includes(term)
+            ? 2
+            : 3;
+    results.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
     const page = results.slice(0, limit);
     return json(200, {
       num_pages: 1,
