@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const RECIPES = path.join(ROOT, "vm-images/images");
@@ -53,9 +53,10 @@ const option = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 
+export class BuildError extends Error {}
+
 function fail(message) {
-  console.error(`build-images: ${message}`);
-  process.exit(1);
+  throw new BuildError(`build-images: ${message}`);
 }
 
 function run(cmd, argv, opts = {}) {
@@ -87,7 +88,7 @@ function sha256File(file) {
  */
 
 /** @returns {Map<string, ImageRecipe>} */
-function loadRecipes() {
+export function loadRecipes() {
   const recipes = new Map();
   for (const name of fs.readdirSync(RECIPES).sort()) {
     const dir = path.join(RECIPES, name);
@@ -111,7 +112,7 @@ function loadRecipes() {
   return recipes;
 }
 
-function packagesOf(recipes) {
+export function packagesOf(recipes) {
   const all = new Set();
   for (const r of recipes.values())
     for (const l of r.layers) for (const p of l.packages ?? []) all.add(p);
@@ -337,7 +338,7 @@ function dpkgStatusWith(parentEntries, packages, debs) {
 }
 
 /** hello-world's program: a static i386 ELF that writes the message and exits 0, made here. */
-function helloElf(message) {
+export function helloElf(message) {
   const msg = Buffer.from(message, "utf8");
   const base = 0x08048000;
   const headers = 52 + 32;
@@ -520,4 +521,14 @@ async function main() {
   if (!flag("--keep-work")) fs.rmSync(WORK, { recursive: true, force: true });
 }
 
-await main();
+export const LOCK_FILE = LOCK;
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    await main();
+  } catch (e) {
+    if (!(e instanceof BuildError)) throw e;
+    console.error(e.message);
+    process.exit(1);
+  }
+}
