@@ -306,7 +306,7 @@ beforeAll(async () => {
   } catch (err) {
     // Without a saved state (early in the project) boot instead: slower, same guest.
     if (!(err instanceof MissingArtifactError) || !process.env.LESSONS_ALLOW_BOOT) throw err;
-    machine = bootingMachine();
+    machine = bootingMachine({ readyTimeoutMs: 290_000 });
   }
   const indexFile = path.join(imagesDir, "index.json");
   if (!fs.existsSync(indexFile))
