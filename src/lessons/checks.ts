@@ -338,6 +338,19 @@ async function imageMatches(
   return !!img && img.Id === c.Image;
 }
 
+/** The containers made from `ref`, inspected in parallel (one agent round trip, not N). */
+async function containersFrom(
+  view: EngineView,
+  all: ContainerSummary[],
+  ref: string,
+): Promise<(ContainerSummary & { inspect: ContainerInspect })[]> {
+  const inspected = await Promise.all(all.map((c) => view.container(c.Id)));
+  const out: (ContainerSummary & { inspect: ContainerInspect })[] = [];
+  for (const [i, inspect] of inspected.entries())
+    if (inspect && (await imageMatches(view, inspect, ref))) out.push({ ...all[i]!, inspect });
+  return out;
+}
+
 async function explainContainer(
   check: CheckOf<"container">,
   ctx: CheckContext,
@@ -349,11 +362,7 @@ async function explainContainer(
     if (!summary) {
       const name = q(check.name);
       if (check.image) {
-        const fromImage = [];
-        for (const c of all) {
-          const inspect = await view.container(c.Id);
-          if (inspect && (await imageMatches(view, inspect, check.image))) fromImage.push(c);
-        }
+        const fromImage = await containersFrom(view, all, check.image);
         const other = fromImage.sort((a, b) => b.Created - a.Created)[0];
         if (other)
           return m(
@@ -381,11 +390,7 @@ async function explainContainer(
   }
   // No name: any container from the image that satisfies the check.
   const image = check.image ?? "";
-  const candidates: ContainerInspect[] = [];
-  for (const c of all) {
-    const inspect = await view.container(c.Id);
-    if (inspect && (await imageMatches(view, inspect, image))) candidates.push(inspect);
-  }
+  const candidates = (await containersFrom(view, all, image)).map((c) => c.inspect);
   if (!candidates.length)
     return m(
       `No container was made from ${q(image)}${all.length ? ` (containers: ${listNames(all)})` : ": there are no containers at all"}.`,
@@ -547,11 +552,7 @@ async function explainNoContainer(
     );
   }
   const image = check.image ?? "";
-  const left: ContainerSummary[] = [];
-  for (const c of all) {
-    const inspect = await ctx.view.container(c.Id);
-    if (inspect && (await imageMatches(ctx.view, inspect, image))) left.push(c);
-  }
+  const left = await containersFrom(ctx.view, all, image);
   if (!left.length) return undefined;
   return m(
     `${left.length} container(s) made from ${q(image)} still exist: ${listNames(left)}.`,
