@@ -173,7 +173,7 @@ const commandOn = (e: MachineEvent): CommandReport | undefined =>
 
 const INTERACTIVE =
   /^docker (container )?((run|create|start)\b.*\s-(it|ti|i -t|t -i|a)\b|exec\s+-(it|ti|i -t)\b|attach\b)/;
-const CONTAINER_PROMPT = /@[0-9a-f]{12}:[^\n]*[#$] ?$/;
+const CONTAINER_PROMPT = /(@[0-9a-f]{12}:[^\n]*|bash-\d\.\d)[#$] ?$/;
 
 /** Type one solution line and wait until it has visibly taken effect. */
 async function typeLine(line: string, runner: LessonRunner, step: Step): Promise<void> {
