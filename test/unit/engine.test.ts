@@ -9,6 +9,8 @@ import {
   sameImageRef,
 } from "../../src/engine/index.ts";
 import { guestCurlProbe } from "../../src/engine/http.ts";
+import { agentOf } from "../../src/engine/agent.ts";
+import type { MachineEvent } from "../../src/vm/protocol.ts";
 import { RecordedAgent, loadFixture } from "../fixtures/agent/recorded-agent.ts";
 
 const fixture = loadFixture("state-web.json");
@@ -154,5 +156,35 @@ describe("DockerEngine over recorded agent replies", () => {
     const probe = guestCurlProbe(new DockerEngine(agent));
     expect(await probe(818, "/")).toEqual({ ok: true, status: 200, body: "<h1>It works!</h1>" });
     expect(await probe(819, "/")).toMatchObject({ ok: false, reason: "refused" });
+  });
+});
+
+describe("agentOf", () => {
+  it("adapts a machine's agent() and event stream, passing only agent events", async () => {
+    const listeners = new Set<(e: MachineEvent) => void>();
+    const machine = {
+      agent: async () => ({
+        id: 7,
+        ok: true as const,
+        op: "ping" as const,
+        dockerd: true,
+        uptimeMs: 5,
+      }),
+      on: (fn: (e: MachineEvent) => void) => {
+        listeners.add(fn);
+        return () => listeners.delete(fn);
+      },
+    };
+    const agent = agentOf(machine);
+    expect(await agent.request({ op: "ping" })).toMatchObject({ ok: true, dockerd: true });
+    const seen: string[] = [];
+    const off = agent.onEvent((e) => seen.push(e.event));
+    for (const l of listeners) {
+      l({ type: "console", text: "boot" });
+      l({ type: "agent", event: { event: "dockerd", up: true } });
+    }
+    off();
+    expect(listeners.size).toBe(0);
+    expect(seen).toEqual(["dockerd"]);
   });
 });
