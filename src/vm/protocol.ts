@@ -1,0 +1,157 @@
+// Every message between the UI thread, the VM worker, the Node harness and the guest agent.
+// Types only: this file holds no code, so anything may import it.
+
+/** Learner terminals are the guest's serial ports ttyS1..ttyS3; ttyS0 is the kernel console. */
+export type LearnerPort = 1 | 2 | 3;
+
+/** One file the emulator needs, as the build wrote it into `vm-images/out/guest/`. */
+export interface GuestFile {
+  /** File name relative to the guest folder. */
+  file: string;
+  size: number;
+  sha256: string;
+}
+
+/** `vm-images/out/guest/manifest.json`: what `npm run build:guest` produced, and from what. */
+export interface GuestManifest {
+  /** Hash over every artifact and the machine settings; names the saved state. */
+  hash: string;
+  memoryMb: number;
+  cmdline: string;
+  files: {
+    bios: GuestFile;
+    vgaBios: GuestFile;
+    kernel: GuestFile;
+    initrd: GuestFile;
+    rootfs: GuestFile;
+  };
+  packages: { name: string; version: string; arch: string; sha256: string }[];
+  /** Unpacked size of the root filesystem contents, bytes. */
+  rootfsUsedBytes: number;
+  builtFrom: { recipeHash: string; lockHash: string };
+}
+
+/** `vm-images/out/state/<guest hash>.json`, beside `<guest hash>.bin.zst`. */
+export interface StateManifest {
+  guestHash: string;
+  file: string;
+  sha256: string;
+  rawBytes: number;
+  compressedBytes: number;
+  /** Milliseconds from emulator start until dockerd answered during the build. */
+  bootReadyMs: number;
+  /** Disk bytes the guest read from the root image during that first boot. */
+  firstBootFetchBytes: number;
+}
+
+// ---------------------------------------------------------------------------
+// Guest agent: JSON lines on virtio-console port 1 (/dev/vport*p1 in the guest).
+// Host → guest: one AgentRequest with a numeric `id` per line.
+// Guest → host: one AgentReply (same id) per request, or an AgentEvent (no id).
+// ---------------------------------------------------------------------------
+
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "DELETE";
+
+export type AgentRequest =
+  /** Liveness; answered by the agent itself, with dockerd's state. */
+  | { op: "ping" }
+  /** One Docker Engine API call over /var/run/docker.sock (HTTP/1.0). */
+  | { op: "api"; method: HttpMethod; path: string; body?: unknown }
+  /** Run a program in the guest (not in a learner terminal). */
+  | { op: "exec"; argv: string[]; stdin?: string; timeoutMs?: number }
+  /** Tell a learner terminal its size; the kernel sends SIGWINCH to its foreground job. */
+  | { op: "resize"; port: LearnerPort; rows: number; cols: number };
+
+export type AgentRequestWithId = AgentRequest & { id: number };
+
+export type AgentReply =
+  | { id: number; ok: true; op: "ping"; dockerd: boolean; uptimeMs: number }
+  | {
+      id: number;
+      ok: true;
+      op: "api";
+      status: number;
+      /** Parsed JSON when the engine answered JSON, else the raw text. */
+      body: unknown;
+    }
+  | { id: number; ok: true; op: "exec"; exit: number; stdout: string; stderr: string }
+  | { id: number; ok: true; op: "resize" }
+  | { id: number; ok: false; error: string };
+
+/** The payload of one `docker events` message (Engine API `/events`). */
+export interface DockerEvent {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope?: string;
+  time: number;
+  timeNano: number;
+  status?: string;
+  id?: string;
+  from?: string;
+}
+
+/** A command the learner finished at a prompt in one learner terminal. */
+export interface CommandReport {
+  port: LearnerPort;
+  /** History number in that shell; distinguishes two identical commands. */
+  seq: number;
+  cmd: string;
+  exit: number;
+  cwd: string;
+}
+
+export type AgentEvent =
+  | { event: "hello"; bootId: string }
+  | { event: "dockerd"; up: boolean }
+  | { event: "docker"; data: DockerEvent }
+  | ({ event: "command" } & CommandReport);
+
+// ---------------------------------------------------------------------------
+// The machine, as the UI and the Node harness see it.
+// ---------------------------------------------------------------------------
+
+export type MachinePhase =
+  | "idle"
+  | "downloading"
+  | "restoring"
+  | "booting"
+  | "starting-engine"
+  | "ready"
+  | "busy"
+  | "crashed"
+  | "error";
+
+export interface MachineProgress {
+  phase: MachinePhase;
+  /** Bytes done and expected in this phase, when it moves data. */
+  loaded?: number;
+  total?: number;
+  message?: string;
+}
+
+export interface MachineStats {
+  /** Guest memory in use (MemTotal - MemAvailable), bytes. */
+  guestMemUsed: number;
+  guestMemTotal: number;
+  /** Bytes of the root image fetched so far. */
+  diskBytesFetched: number;
+}
+
+/** What a machine streams to whoever drives it. */
+export type MachineEvent =
+  | { type: "progress"; progress: MachineProgress }
+  | { type: "output"; port: LearnerPort; data: Uint8Array }
+  | { type: "agent"; event: AgentEvent }
+  | { type: "console"; text: string };
+
+/** The worker's API as wrapped by comlink. Callbacks passed in must be `Comlink.proxy`-wrapped. */
+export interface MachineWorkerApi {
+  start(onEvent: (event: MachineEvent) => void): Promise<void>;
+  write(port: LearnerPort, data: Uint8Array): void;
+  resize(port: LearnerPort, rows: number, cols: number): Promise<void>;
+  agent(request: AgentRequest): Promise<AgentReply>;
+  stats(): Promise<MachineStats>;
+  reset(): Promise<void>;
+  dispose(): Promise<void>;
+}
