@@ -1,0 +1,15 @@
+import { bootingMachine } from "../../src/vm/node.ts";
+const variant = JSON.parse(process.argv[2] ?? "{}");
+const m = bootingMachine({ v86: variant });
+let out = "";
+m.on((e) => { if (e.type === "output" && e.port === 1) out += new TextDecoder().decode(e.data); });
+m.emulator.add_listener("serial0-output-byte" as any, (b: number) => { if (!variant.uart1) return; out += String.fromCharCode(b); });
+m.start({ agentOnly: true }).catch(() => {});
+const until = async (re: RegExp, ms: number) => { const end = Date.now() + ms; while (!re.test(out)) { if (Date.now() > end) return false; await new Promise((r) => setTimeout(r, 100)); } return true; };
+const t0 = Date.now();
+console.log("prompt", await until(/# $/, 90000), (Date.now()-t0)/1000);
+out = ""; m.write(1, "cat /proc/interrupts; cat /sys/devices/system/clocksource/clocksource0/current_clocksource /sys/devices/system/clockevents/clockevent0/current_device; sleep 1; echo SL''EPT\n");
+const t1 = Date.now();
+console.log("slept", await until(/SLEPT\r?\n/, 20000), (Date.now()-t1)/1000);
+console.log(out);
+await m.dispose(); process.exit(0);

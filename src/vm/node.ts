@@ -1,0 +1,87 @@
+// Node-only: builds a Machine from the files `npm run build:guest` / `build:state` wrote.
+// (The browser worker gets the same files over HTTP instead.)
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { Machine, type MachineOptions } from "./machine.ts";
+import type { GuestManifest, StateManifest } from "./protocol.ts";
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const guestDir = path.join(projectRoot, "vm-images/out/guest");
+export const stateDir = path.join(projectRoot, "vm-images/out/state");
+
+export class MissingArtifactError extends Error {}
+
+export function readGuestManifest(): GuestManifest {
+  const file = path.join(guestDir, "manifest.json");
+  if (!fs.existsSync(file)) {
+    throw new MissingArtifactError(`no guest at ${file}: run \`npm run build:guest\``);
+  }
+  return JSON.parse(fs.readFileSync(file, "utf8")) as GuestManifest;
+}
+
+export function statePaths(hash: string) {
+  return {
+    json: path.join(stateDir, `${hash}.json`),
+    bin: path.join(stateDir, `${hash}.bin.zst`),
+  };
+}
+
+export function readStateManifest(guest: GuestManifest): StateManifest {
+  const { json, bin } = statePaths(guest.hash);
+  if (!fs.existsSync(json) || !fs.existsSync(bin)) {
+    throw new MissingArtifactError(
+      `no saved state for guest ${guest.hash}: run \`npm run build:state\``,
+    );
+  }
+  return JSON.parse(fs.readFileSync(json, "utf8")) as StateManifest;
+}
+
+function toArrayBuffer(buf: Buffer): ArrayBuffer {
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+}
+
+export function nodeMachineOptions(
+  guest: GuestManifest,
+  extra: Partial<MachineOptions> = {},
+): MachineOptions {
+  const require = createRequire(import.meta.url);
+  const wasmPath = path.join(path.dirname(require.resolve("v86")), "v86.wasm");
+  const file = (f: { file: string }) => ({
+    buffer: toArrayBuffer(fs.readFileSync(path.join(guestDir, f.file))),
+  });
+  return {
+    assets: {
+      wasmPath,
+      bios: file(guest.files.bios),
+      vgaBios: file(guest.files.vgaBios),
+      kernel: file(guest.files.kernel),
+      initrd: file(guest.files.initrd),
+      rootfs: {
+        url: path.join(guestDir, guest.files.rootfs.file),
+        async: true,
+        size: guest.files.rootfs.size,
+      },
+    },
+    memoryMb: guest.memoryMb,
+    cmdline: guest.cmdline,
+    ...extra,
+  };
+}
+
+/** A machine that restores the saved state (the fast path for tests and benchmarks). */
+export function restoredMachine(extra: Partial<MachineOptions> = {}): Machine {
+  const guest = readGuestManifest();
+  const state = readStateManifest(guest);
+  const bin = fs.readFileSync(statePaths(guest.hash).bin);
+  if (bin.length !== state.compressedBytes) {
+    throw new Error(`the saved state ${statePaths(guest.hash).bin} is truncated or corrupt`);
+  }
+  return new Machine(nodeMachineOptions(guest, { initialState: toArrayBuffer(bin), ...extra }));
+}
+
+/** A machine that boots from scratch (build:state, the cold-boot benchmark). */
+export function bootingMachine(extra: Partial<MachineOptions> = {}): Machine {
+  return new Machine(nodeMachineOptions(readGuestManifest(), extra));
+}
