@@ -7,7 +7,7 @@
 
 /// <reference lib="dom" />
 import type { Page } from "playwright-core";
-import { openBrowser, serveApp, type AppServer } from "../test/e2e/harness.ts";
+import { openBrowser, serveApp, storageSettled, type AppServer } from "../test/e2e/harness.ts";
 
 export interface BrowserBench {
   /** Empty caches → the first `docker ps` answered in the terminal. */
@@ -71,19 +71,6 @@ async function timeCommand(page: Page, command: string, done: RegExp, timeoutMs:
     { timeout: timeoutMs, polling: 20 },
   );
   return Math.round((await handle.jsonValue()) as number);
-}
-
-/** Waits until IndexedDB stops growing: the disk cache's batched writes have landed. */
-async function storageSettled(page: Page) {
-  let last = -1;
-  for (let i = 0; i < 50; i++) {
-    const usage = await page.evaluate(async () => {
-      await new Promise((r) => setTimeout(r, 300));
-      return (await navigator.storage.estimate()).usage ?? 0;
-    });
-    if (usage === last) return;
-    last = usage;
-  }
 }
 
 async function coldStart(server: AppServer, log: (s: string) => void) {

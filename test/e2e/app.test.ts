@@ -5,6 +5,7 @@ import {
   promptCount,
   selectTerminal,
   serveApp,
+  storageSettled,
   terminalText,
   typeCommand,
   waitForPhase,
@@ -86,6 +87,7 @@ describe("the sandbox page", () => {
 
   it("starts warm after a reload: state and disk come from this browser, nothing from the network", async () => {
     const { page } = browser;
+    await storageSettled(page);
     server.resetStats();
     await page.reload();
     await waitForPhase(page, "ready", 120_000);

@@ -186,3 +186,18 @@ export async function waitForPhase(page: Page, phase: string, timeoutMs = 120_00
     { timeout: timeoutMs, polling: 100 },
   );
 }
+
+/** Waits until this origin's storage stops growing: the disk cache's batched writes landed. */
+export async function storageSettled(page: Page, timeoutMs = 30_000): Promise<void> {
+  await page.waitForFunction(
+    async () => {
+      const w = globalThis as unknown as { lastUsage?: number };
+      const usage = (await navigator.storage.estimate()).usage ?? 0;
+      const settled = usage === w.lastUsage;
+      w.lastUsage = usage;
+      return settled;
+    },
+    undefined,
+    { timeout: timeoutMs, polling: 500 },
+  );
+}

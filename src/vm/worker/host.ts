@@ -113,12 +113,23 @@ export class MachineHost implements MachineWorkerApi {
     const manifest = guest!;
     const disk = this.#disk!;
     // With a saved state the kernel and initrd are already in guest memory: no need to fetch them.
-    const boot = stateBytes
-      ? { kernel: undefined, initrd: undefined }
-      : {
-          kernel: { url: vmUrl(`guest/${manifest.files.kernel.file}`) },
-          initrd: { url: vmUrl(`guest/${manifest.files.initrd.file}`) },
-        };
+    // Without one (no state built) the machine boots, from cached copies after the first visit.
+    let boot: { kernel?: V86Image; initrd?: V86Image } = {};
+    if (!stateBytes) {
+      this.#progress({
+        phase: "booting",
+        source: disk.storedChunks > 0 ? "cache" : "network",
+        caching: this.#caching,
+      });
+      const [kernel, initrd] = await Promise.all([
+        this.#cachedFile(manifest.files.kernel, signal),
+        this.#cachedFile(manifest.files.initrd, signal),
+      ]);
+      boot = {
+        kernel: { buffer: toArrayBuffer(kernel) },
+        initrd: { buffer: toArrayBuffer(initrd) },
+      };
+    }
     const machine = new Machine({
       assets: {
         wasmPath: wasmUrl,
@@ -273,8 +284,10 @@ export class MachineHost implements MachineWorkerApi {
   }
 
   #currentKeys(): string[] {
-    const keys = [`file:${guest!.files.bios.sha256}`, `file:${guest!.files.vgaBios.sha256}`];
+    const files = guest!.files;
+    const keys = [`file:${files.bios.sha256}`, `file:${files.vgaBios.sha256}`];
     if (state) keys.push(`state:${state.sha256}`);
+    else keys.push(`file:${files.kernel.sha256}`, `file:${files.initrd.sha256}`);
     if (state?.hotFile) keys.push(`hot:${state.hotFile}`);
     return keys;
   }
