@@ -5,7 +5,14 @@ import globals from "globals";
 
 export default ts.config(
   {
-    ignores: ["dist/", "node_modules/", "vm-images/out/", "vm-images/cache/", "images-out/", "public/vm/"],
+    ignores: [
+      "dist/",
+      "node_modules/",
+      "vm-images/out/",
+      "vm-images/cache/",
+      "images-out/",
+      "public/vm/",
+    ],
   },
   js.configs.recommended,
   ...ts.configs.recommended,
@@ -13,7 +20,10 @@ export default ts.config(
   {
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
     },
   },
   {

@@ -66,7 +66,9 @@ function listLines(file) {
 }
 function needTool(name, pkg) {
   if (spawnSync("sh", ["-c", `command -v ${name}`]).status !== 0) {
-    throw new Error(`${name} is missing: install the Debian package ${pkg} (apt-get install ${pkg})`);
+    throw new Error(
+      `${name} is missing: install the Debian package ${pkg} (apt-get install ${pkg})`,
+    );
   }
 }
 
@@ -114,13 +116,7 @@ function aptExists(name) {
 
 function resolveLock() {
   const wanted = listLines(path.join(recipe, "packages.txt"));
-  const sim = run("apt-get", [
-    ...aptOpts(),
-    "install",
-    "-s",
-    "--no-install-recommends",
-    ...wanted,
-  ]);
+  const sim = run("apt-get", [...aptOpts(), "install", "-s", "--no-install-recommends", ...wanted]);
   const rootfs = [];
   for (const m of sim.matchAll(/^Inst (\S+) \((\S+) .*\[(\S+)\]\)( \[\])?$/gm)) {
     rootfs.push({ name: m[1], version: m[2], arch: m[3] });
@@ -247,7 +243,9 @@ function upToDate(hash) {
     const m = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
     if (m.builtFrom?.recipeHash !== hash) return false;
     return Object.values(m.files).every(
-      (f) => fs.existsSync(path.join(out, f.file)) && fs.statSync(path.join(out, f.file)).size === f.size,
+      (f) =>
+        fs.existsSync(path.join(out, f.file)) &&
+        fs.statSync(path.join(out, f.file)).size === f.size,
     );
   } catch {
     return false;
@@ -260,7 +258,10 @@ function moduleClosure(modDir, names) {
   for (const line of fs.readFileSync(path.join(modDir, "modules.dep"), "utf8").split("\n")) {
     const [file, rest] = line.split(":");
     if (!file) continue;
-    const base = path.basename(file).replace(/\.ko(\.xz|\.zst)?$/, "").replace(/-/g, "_");
+    const base = path
+      .basename(file)
+      .replace(/\.ko(\.xz|\.zst)?$/, "")
+      .replace(/-/g, "_");
     dep.set(base, { file, deps: (rest ?? "").trim().split(/\s+/).filter(Boolean) });
   }
   const byFile = new Map([...dep.values()].map((d) => [d.file, d]));
@@ -465,4 +466,3 @@ try {
   console.error(`[build:guest] error: ${e.message}`);
   process.exit(1);
 }
-

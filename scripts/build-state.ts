@@ -150,15 +150,22 @@ async function main() {
     };
   // The state must exist on disk before it can be restored for the hot set.
   fs.writeFileSync(paths.json, JSON.stringify(manifest, null, 2) + "\n");
-  log(`state ${(raw.byteLength / 1e6).toFixed(1)} MB raw, ${(bin.byteLength / 1e6).toFixed(1)} MB zstd`);
+  log(
+    `state ${(raw.byteLength / 1e6).toFixed(1)} MB raw, ${(bin.byteLength / 1e6).toFixed(1)} MB zstd`,
+  );
 
   const { chunks, restoreReadyMs } = await recordHotSet();
-  const image = fs.openSync(path.join(path.dirname(paths.bin), "../guest", guest.files.rootfs.file), "r");
-  const hot = [...chunks].sort((a, b) => a - b).map((index) => {
-    const data = Buffer.alloc(HOT_CHUNK);
-    const n = fs.readSync(image, data, 0, HOT_CHUNK, index * HOT_CHUNK);
-    return { index, data: data.subarray(0, n) };
-  });
+  const image = fs.openSync(
+    path.join(path.dirname(paths.bin), "../guest", guest.files.rootfs.file),
+    "r",
+  );
+  const hot = [...chunks]
+    .sort((a, b) => a - b)
+    .map((index) => {
+      const data = Buffer.alloc(HOT_CHUNK);
+      const n = fs.readSync(image, data, 0, HOT_CHUNK, index * HOT_CHUNK);
+      return { index, data: data.subarray(0, n) };
+    });
   fs.closeSync(image);
   const hotFile = `${guest.hash}.hot.gz`;
   const hotGz = zlib.gzipSync(encodeHotSet(HOT_CHUNK, hot), { level: 9 });

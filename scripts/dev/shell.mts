@@ -7,12 +7,22 @@ const ts = () => ((Date.now() - t0) / 1000).toFixed(1);
 const m = restore ? restoredMachine() : bootingMachine();
 let out = "";
 m.on((e) => {
-  if (e.type === "output" && e.port === 1) { const s = new TextDecoder().decode(e.data); out += s; process.stdout.write(s); }
-  else if (e.type === "console") console.log(`[${ts()}] console: ${e.text}`);
-  else if (e.type === "agent") console.log(`[${ts()}] agent ${JSON.stringify(e.event).slice(0, 300)}`);
+  if (e.type === "output" && e.port === 1) {
+    const s = new TextDecoder().decode(e.data);
+    out += s;
+    process.stdout.write(s);
+  } else if (e.type === "console") console.log(`[${ts()}] console: ${e.text}`);
+  else if (e.type === "agent")
+    console.log(`[${ts()}] agent ${JSON.stringify(e.event).slice(0, 300)}`);
 });
 m.start({ agentOnly: true }).catch((e) => console.log("start:", String(e).slice(0, 300)));
-const until = async (re: RegExp, ms: number) => { const end = Date.now() + ms; while (!re.test(out)) { if (Date.now() > end) throw new Error("timeout " + re); await new Promise((r) => setTimeout(r, 100)); } };
+const until = async (re: RegExp, ms: number) => {
+  const end = Date.now() + ms;
+  while (!re.test(out)) {
+    if (Date.now() > end) throw new Error("timeout " + re);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
 await until(/# $/, 120000);
 for (const c of cmds) {
   out = "";

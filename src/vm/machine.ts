@@ -70,6 +70,7 @@ interface VirtioQueue {
   has_request(): boolean;
 }
 interface EmulatorInternals {
+  bus: { send(name: string, data: unknown): void };
   v86: {
     cpu: {
       devices: {
@@ -133,14 +134,16 @@ export class Machine {
     );
     this.emulator.add_listener("serial0-output-byte", (byte: number) => {
       this.#console += String.fromCharCode(byte);
-      if (this.#console.length > CONSOLE_TAIL * 2) this.#console = this.#console.slice(-CONSOLE_TAIL);
+      if (this.#console.length > CONSOLE_TAIL * 2)
+        this.#console = this.#console.slice(-CONSOLE_TAIL);
       if (byte === 10) this.#emit({ type: "console", text: this.#lastConsoleLine() });
       if (this.#console.endsWith("end Kernel panic")) this.#setPhase("crashed", "kernel panic");
     });
     for (const port of LEARNER_PORTS) {
       const decoder = new OutputBatcher((data) => this.#emit({ type: "output", port, data }));
-      this.emulator.add_listener(`serial${port}-output-byte` as "serial0-output-byte", (b: number) =>
-        decoder.push(b),
+      this.emulator.add_listener(
+        `serial${port}-output-byte` as "serial0-output-byte",
+        (b: number) => decoder.push(b),
       );
     }
     this.emulator.add_listener(
@@ -266,7 +269,8 @@ export class Machine {
 
   async stats(): Promise<MachineStats> {
     const r = await this.exec(["cat", "/proc/meminfo"]);
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(r.stdout)?.[1] ?? 0);
+    const kb = (key: string) =>
+      Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(r.stdout)?.[1] ?? 0);
     return {
       guestMemTotal: kb("MemTotal") * 1024,
       guestMemUsed: (kb("MemTotal") - kb("MemAvailable")) * 1024,
@@ -372,7 +376,7 @@ export class Machine {
         this.#agentOut.unshift(chunk.subarray(4096));
         chunk = chunk.subarray(0, 4096);
       }
-      this.emulator.bus.send(`virtio-console${AGENT_PORT}-input-bytes`, chunk);
+      internals.bus.send(`virtio-console${AGENT_PORT}-input-bytes`, chunk);
     }
   }
 

@@ -2,7 +2,12 @@
 // way a learner drives them (bytes in; output and the agent's command report out).
 import type { Machine } from "../../src/vm/machine.ts";
 import { restoredMachine } from "../../src/vm/node.ts";
-import type { CommandReport, DockerEvent, LearnerPort, MachineEvent } from "../../src/vm/protocol.ts";
+import type {
+  CommandReport,
+  DockerEvent,
+  LearnerPort,
+  MachineEvent,
+} from "../../src/vm/protocol.ts";
 
 export interface Guest {
   machine: Machine;
@@ -50,6 +55,7 @@ export class Terminal {
       if (e.type === "output" && e.port === port) {
         this.text += new TextDecoder()
           .decode(e.data)
+          // eslint-disable-next-line no-control-regex -- ANSI escapes are what is stripped
           .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
           .replace(/\r/g, "");
       }
@@ -69,7 +75,12 @@ export class Terminal {
 
   /** Waits until the terminal shows text matching `re` (since the last clear). */
   expect(re: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
-    return waitFor(this.machine, () => re.exec(this.text) ?? undefined, timeoutMs, `${re} on ttyS${this.port}\n--- screen ---\n${this.text.slice(-1500)}`);
+    return waitFor(
+      this.machine,
+      () => re.exec(this.text) ?? undefined,
+      timeoutMs,
+      `${re} on ttyS${this.port}\n--- screen ---\n${this.text.slice(-1500)}`,
+    );
   }
 
   /** Types a command at the shell prompt and resolves with the agent's report when it finishes. */
@@ -109,7 +120,11 @@ export async function startGuest(): Promise<Guest> {
 /** The static busybox root filesystem the state build leaves in the guest, as image `busybox`. */
 export async function importBusybox(machine: Machine, tag = "busybox:latest"): Promise<void> {
   const r = await machine.exec(
-    ["sh", "-c", `docker image inspect ${tag} >/dev/null 2>&1 || docker import /var/lib/sandbox/busybox-rootfs.tar ${tag}`],
+    [
+      "sh",
+      "-c",
+      `docker image inspect ${tag} >/dev/null 2>&1 || docker import /var/lib/sandbox/busybox-rootfs.tar ${tag}`,
+    ],
     { timeoutMs: 120_000 },
   );
   if (r.exit !== 0) throw new Error(`docker import failed: ${r.stderr}`);
