@@ -48,6 +48,8 @@ export class MachineClient {
   /** False when storage refused the cache (quota, private mode): the next visit downloads again. */
   caching = $state(true);
   error = $state<string | undefined>(undefined);
+  /** The guest console's last line, shown while it boots so a slow start is visibly alive. */
+  consoleLine = $state("");
   /** performance.now() when the agent first answered; the e2e test and bench read it. */
   readyAt = $state<number | undefined>(undefined);
 
@@ -110,6 +112,7 @@ export class MachineClient {
           this.phase = event.event.up ? "ready" : "starting-engine";
         break;
       case "console":
+        if (event.text.trim()) this.consoleLine = event.text.slice(0, 200);
         break;
     }
   }

@@ -56,6 +56,13 @@ describe("MachineClient", () => {
     expect(seen.join("")).toBe("hello world!");
   });
 
+  it("shows the guest console's last line while it boots", () => {
+    const client = new MachineClient(noWorker);
+    client.handle({ type: "console", text: "[ 1.2] Booting the kernel" });
+    client.handle({ type: "console", text: "  " });
+    expect(client.consoleLine).toBe("[ 1.2] Booting the kernel");
+  });
+
   it("reports failures with their message", () => {
     const client = new MachineClient(noWorker);
     client.handle({ type: "progress", progress: { phase: "crashed", message: "kernel panic" } });
