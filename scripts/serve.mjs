@@ -187,11 +187,13 @@ export function createAppServer(options) {
  * the `virtual:guest` module, and the artifacts linked (or copied) into dist/vm on `vite build`.
  * Add it to both `plugins` and `worker.plugins` (the VM worker imports `virtual:guest`); the
  * worker copy passes `{copy: false}`.
- * @param {{out?: string, copy?: boolean}} [options]
+ * Also serves the bundled images (images-out/) at `/images/` and copies them to dist/images.
+ * @param {{out?: string, images?: string, copy?: boolean}} [options]
  * @returns {import("vite").Plugin}
  */
 export function guestPlugin(options = {}) {
   const out = path.resolve(options.out ?? "vm-images/out");
+  const imagesDir = path.resolve(options.images ?? path.join(out, "../../images-out"));
   const id = "virtual:guest";
   /** @type {string | undefined} */
   let distDir;
@@ -218,10 +220,14 @@ export function guestPlugin(options = {}) {
       distDir = path.resolve(config.root, config.build.outDir);
     },
     configureServer(server) {
-      if (active) server.middlewares.use(staticHandler(out, { prefix: "/vm/" }));
+      if (!active) return;
+      server.middlewares.use(staticHandler(out, { prefix: "/vm/" }));
+      server.middlewares.use(staticHandler(imagesDir, { prefix: "/images/" }));
     },
     configurePreviewServer(server) {
-      if (active) server.middlewares.use(staticHandler(out, { prefix: "/vm/" }));
+      if (!active) return;
+      server.middlewares.use(staticHandler(out, { prefix: "/vm/" }));
+      server.middlewares.use(staticHandler(imagesDir, { prefix: "/images/" }));
     },
     closeBundle() {
       if (!active || !distDir || options.copy === false) return;
@@ -240,6 +246,16 @@ export function guestPlugin(options = {}) {
         if (state.hotFile) files.push(`state/${state.hotFile}`);
       }
       for (const rel of files) linkOrCopy(path.join(out, rel), path.join(distDir, "vm", rel));
+      if (fs.existsSync(path.join(imagesDir, "index.json"))) {
+        for (const rel of fs.readdirSync(imagesDir, { recursive: true, encoding: "utf8" })) {
+          const from = path.join(imagesDir, rel);
+          if (fs.statSync(from).isFile()) linkOrCopy(from, path.join(distDir, "images", rel));
+        }
+      } else {
+        this.warn(
+          "images-out/index.json missing: dist/ has no bundled images (npm run build:images)",
+        );
+      }
     },
   };
   return plugin;

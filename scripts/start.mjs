@@ -45,7 +45,11 @@ await build({
 
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? "127.0.0.1";
-const server = createAppServer({ dist: path.join(root, "dist"), vm: out });
+const server = createAppServer({
+  dist: path.join(root, "dist"),
+  vm: out,
+  images: path.join(root, "images-out"),
+});
 server.on("error", (error) => {
   log(`cannot listen on ${host}:${port}: ${error.message}. Try PORT=<other port> npm start.`);
   process.exit(1);

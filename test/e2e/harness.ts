@@ -37,6 +37,7 @@ export async function serveApp(
   const server = createAppServer({
     dist,
     vm: path.join(root, "vm-images/out"),
+    images: path.join(root, "images-out"),
     throttle,
     stats,
   });

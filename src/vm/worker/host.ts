@@ -17,6 +17,8 @@ import { download } from "./download.ts";
 import { decodeHotSet, gunzip } from "./hotset.ts";
 import { PersistentDisk } from "./disk.ts";
 import { IdbChunkStore, SavedStateStore, dropOtherDisks } from "./storage.ts";
+import { attachBrowserRegistry } from "../registry/attach.ts";
+import { missingImageAdvice } from "../registry/advice.ts";
 
 /** URL of a guest artifact, relative to the app (works under any static host path). */
 function vmUrl(path: string): string {
@@ -40,6 +42,7 @@ export class MachineHost implements MachineWorkerApi {
   #caching = true;
   #health: ReturnType<typeof setInterval> | undefined;
   #phase: MachinePhase = "idle";
+  #registry: { dispose(): void } | undefined;
   #downloads = new Map<string, { loaded: number; total: number }>();
   #hotSetDone: Promise<void> = Promise.resolve();
 
@@ -145,6 +148,7 @@ export class MachineHost implements MachineWorkerApi {
       initialState: stateBytes ? toArrayBuffer(stateBytes) : undefined,
     });
     this.#machine = machine;
+    await this.#attachRegistry(machine, signal);
     machine.on((event) => {
       if (event.type === "progress") {
         this.#phase = event.progress.phase;
@@ -153,6 +157,30 @@ export class MachineHost implements MachineWorkerApi {
     });
     await machine.start({ signal });
     this.#watchHealth(machine);
+  }
+
+  /**
+   * The in-page registry (registry.local:5000 in the guest) serves the bundled images, so
+   * `docker pull` and `docker run` of them work offline. Without it the machine still runs.
+   */
+  async #attachRegistry(machine: Machine, signal: AbortSignal): Promise<void> {
+    this.#registry?.dispose();
+    this.#registry = undefined;
+    try {
+      const registry = await attachBrowserRegistry(machine.emulator as never, {
+        baseUrl: new URL(`${import.meta.env.BASE_URL}images`, self.location.origin).href,
+        signal,
+        onMissingImage: (image) =>
+          this.#emit({
+            type: "console",
+            text: `registry: ${missingImageAdvice(image, registry.index).message}`,
+          }),
+      });
+      this.#registry = registry;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      console.warn("bundled images unavailable:", error);
+    }
   }
 
   /** The saved state: from IndexedDB when this guest's copy is there, else downloaded. */
@@ -331,6 +359,8 @@ export class MachineHost implements MachineWorkerApi {
 
   async #stopMachine(): Promise<void> {
     clearInterval(this.#health);
+    this.#registry?.dispose();
+    this.#registry = undefined;
     const machine = this.#machine;
     this.#machine = undefined;
     await machine?.dispose();
