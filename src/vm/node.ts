@@ -1,5 +1,6 @@
 // Node-only: builds a Machine from the files `npm run build:guest` / `build:state` wrote.
 // (The browser worker gets the same files over HTTP instead.)
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -12,6 +13,7 @@ export const guestDir = path.join(projectRoot, "vm-images/out/guest");
 export const stateDir = path.join(projectRoot, "vm-images/out/state");
 
 export class MissingArtifactError extends Error {}
+export class CorruptStateError extends Error {}
 
 export function readGuestManifest(): GuestManifest {
   const file = path.join(guestDir, "manifest.json");
@@ -74,9 +76,16 @@ export function nodeMachineOptions(
 export function restoredMachine(extra: Partial<MachineOptions> = {}): Machine {
   const guest = readGuestManifest();
   const state = readStateManifest(guest);
-  const bin = fs.readFileSync(statePaths(guest.hash).bin);
-  if (bin.length !== state.compressedBytes) {
-    throw new Error(`the saved state ${statePaths(guest.hash).bin} is truncated or corrupt`);
+  const file = statePaths(guest.hash).bin;
+  const bin = fs.readFileSync(file);
+  if (
+    bin.length !== state.compressedBytes ||
+    createHash("sha256").update(bin).digest("hex") !== state.sha256
+  ) {
+    throw new CorruptStateError(
+      `the saved state ${file} does not match its manifest (truncated or corrupt): ` +
+        "rebuild it with `npm run build:state -- --force`",
+    );
   }
   return new Machine(nodeMachineOptions(guest, { initialState: toArrayBuffer(bin), ...extra }));
 }
@@ -84,4 +93,22 @@ export function restoredMachine(extra: Partial<MachineOptions> = {}): Machine {
 /** A machine that boots from scratch (build:state, the cold-boot benchmark). */
 export function bootingMachine(extra: Partial<MachineOptions> = {}): Machine {
   return new Machine(nodeMachineOptions(readGuestManifest(), extra));
+}
+
+/**
+ * The saved state if it is there and sound, else a cold boot (slower, same guest). `onFallback`
+ * hears why the state could not be used.
+ */
+export function startableMachine(
+  onFallback: (why: string) => void,
+  extra: Partial<MachineOptions> = {},
+): Machine {
+  try {
+    return restoredMachine(extra);
+  } catch (e) {
+    if (!(e instanceof CorruptStateError || e instanceof MissingArtifactError)) throw e;
+    readGuestManifest(); // a missing guest is not something a cold boot can fix
+    onFallback(e.message);
+    return bootingMachine({ readyTimeoutMs: 600_000, ...extra });
+  }
 }
