@@ -152,6 +152,8 @@ export class MachineClient {
     if (!this.#link) return this.start();
     this.error = undefined;
     this.readyAt = undefined;
+    this.phase = "restoring";
+    this.progress = { phase: "restoring" };
     try {
       await this.#link.api.reset();
     } catch (error) {

@@ -103,4 +103,16 @@ describe("the sandbox page", () => {
     const text = await terminalText(browser.page, 1);
     expect(text).toMatch(/CONTAINER ID/);
   });
+
+  it("resets the machine to its base state after a confirm", async () => {
+    const { page } = browser;
+    await run(1, "touch /root/reset-marker && echo marker-$((40+2))", /marker-42/);
+    await page.click("button.danger:not(.solid)");
+    await page.waitForSelector("dialog[open]");
+    await page.click("dialog[open] button.danger.solid");
+    await waitForPhase(page, "restoring", 10_000);
+    await waitForPhase(page, "ready", 120_000);
+    const text = await run(1, "ls /root/reset-marker; echo after-$((40+3))", /after-43/);
+    expect(text).toMatch(/No such file or directory/);
+  });
 });
