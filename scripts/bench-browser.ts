@@ -7,6 +7,7 @@
 
 /// <reference lib="dom" />
 import type { Page } from "playwright-core";
+import buildApp from "../test/e2e/build-app.ts";
 import { openBrowser, serveApp, storageSettled, type AppServer } from "../test/e2e/harness.ts";
 
 export interface BrowserBench {
@@ -94,6 +95,7 @@ export async function benchBrowser(options: BenchOptions = {}): Promise<BrowserB
   const runCommand = options.runCommand ?? "docker run --rm hello-world";
   const runDone = options.runDone ?? /Hello from Docker/;
 
+  await buildApp(); // dist/ as the code is now, with the current guest and state
   const server = await serveApp();
   let cold, warmReady, warmBytes, warmRequests, firstRun, memory;
   try {
