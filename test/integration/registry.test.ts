@@ -24,7 +24,7 @@ let index: BundledIndex;
 const requests: string[] = [];
 
 /** Runs a shell command in the guest (not in a learner terminal); stdout and stderr merged. */
-async function sh(cmd: string, timeoutMs = 120_000): Promise<{ exit: number; out: string }> {
+async function sh(cmd: string, timeoutMs = 400_000): Promise<{ exit: number; out: string }> {
   const r = await machine.exec(["sh", "-c", `${cmd} 2>&1`], { timeoutMs });
   return { exit: r.exit, out: r.stdout + r.stderr };
 }
@@ -56,7 +56,8 @@ afterAll(async () => {
   await machine?.dispose();
 });
 
-describe("bundled images through the in-page registry", () => {
+// Pulls in the emulator take tens of seconds (extraction to the emulated disk dominates).
+describe("bundled images through the in-page registry", { timeout: 900_000 }, () => {
   it("docker run hello-world pulls it and prints our explanation", async () => {
     const r = await sh("docker run --rm hello-world");
     expect(r.exit, r.out).toBe(0);
@@ -127,7 +128,7 @@ describe("bundled images through the in-page registry", () => {
   });
 });
 
-describe("push, search and not found", () => {
+describe("push, search and not found", { timeout: 900_000 }, () => {
   it("commit + tag + push + rmi + pull brings the same content back", async () => {
     const made = await sh(
       "docker run --name greeter busybox sh -c 'echo hello-from-the-push > /greeting' && docker commit greeter registry.local:5000/greet:v1 && docker rm greeter",
