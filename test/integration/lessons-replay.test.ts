@@ -274,8 +274,10 @@ async function replay(lesson: Lesson) {
     expect(wrong, `lesson ${lesson.id} needs a wrong command in WRONG`).toBeDefined();
     for (const step of lesson.steps) {
       if (wrong?.step === step.id) await tryWrong(runner, step, wrong);
+      const started = Date.now();
       for (const line of step.solution) await typeLine(line, runner, step);
       await waitStep(runner, step);
+      console.log(`[replay] ${lesson.folder}#${step.id} green in ${Date.now() - started} ms`);
     }
     expect(runner.state.completed).toBe(true);
     if (process.env.RECORD_FIXTURES && lesson.id === "web-server") await recordFixture(lesson);
