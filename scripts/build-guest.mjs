@@ -21,7 +21,8 @@ import { newcArchive } from "./lib/cpio.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const recipe = path.join(root, "vm-images/guest");
 const cache = path.join(root, "vm-images/cache");
-const out = path.join(root, "vm-images/out/guest");
+// GUEST_OUT_DIR lets a second build land elsewhere, to compare hashes (reproducibility check).
+const out = process.env.GUEST_OUT_DIR ?? path.join(root, "vm-images/out/guest");
 const lockFile = path.join(recipe, "packages.lock.json");
 
 // Machine settings are part of the guest hash: a state saved with other settings cannot be restored.
@@ -353,6 +354,13 @@ E2FSPROGS_FAKE_TIME=${SOURCE_DATE_EPOCH} mke2fs -q -F -t ext4 \\
   -E lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0,hash_seed=${FS_UUID} \\
   -U ${FS_UUID} -L sandbox-root -m 0 -I 256 -i 16384 -d "$R" \\
   ${JSON.stringify(path.join(work, "rootfs.img"))} ${IMAGE_BYTES / 1024}k
+# mke2fs copies each file's ctime, which no tool can set on the host: pin it in the image.
+IMG=${JSON.stringify(path.join(work, "rootfs.img"))}
+{ echo 'sif / ctime @${SOURCE_DATE_EPOCH}'; echo 'sif /lost+found ctime @${SOURCE_DATE_EPOCH}'
+  cd "$R" && find . -mindepth 1 | sed 's|^\\.||' | LC_ALL=C sort |
+    awk '{ printf "sif \\"%s\\" ctime @${SOURCE_DATE_EPOCH}\\n", $0 }'; } > "$IMG.ctime"
+E2FSPROGS_FAKE_TIME=${SOURCE_DATE_EPOCH} debugfs -w -f "$IMG.ctime" "$IMG" >/dev/null 2>"$IMG.ctime.err"
+rm -f "$IMG.ctime" "$IMG.ctime.err"
 du -sb "$R" | cut -f1 > ${JSON.stringify(path.join(work, "used"))}
 `,
   );
