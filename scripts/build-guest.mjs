@@ -189,12 +189,13 @@ function download(lock) {
     });
     if (r.status !== 0) {
       // Fall back to one at a time to learn which pins are gone.
+      // Mirrors hiccup: try each package three times before calling its pin gone.
       for (const spec of batch) {
-        const one = spawnSync("apt-get", [...aptOpts(), "download", spec], {
-          cwd: tmp,
-          encoding: "utf8",
-        });
-        if (one.status !== 0) missing.push(spec);
+        let ok = false;
+        for (let attempt = 0; attempt < 3 && !ok; attempt++) {
+          ok = spawnSync("apt-get", [...aptOpts(), "download", spec], { cwd: tmp }).status === 0;
+        }
+        if (!ok) missing.push(spec);
       }
     }
   }
@@ -346,7 +347,9 @@ mkdir -p "$R/usr/share/locale" "$R/var/lib/docker" "$R/root/workspace" "$R/run" 
   "$R/proc" "$R/sys" "$R/dev" "$R/var/log"
 chmod 1777 "$R/tmp"
 # Our own files: init, agent, configuration.
-cp -a ${JSON.stringify(path.join(recipe, "rootfs"))}/. "$R/"
+# Sorted, so small (linear) directories list their entries in the same order on every checkout.
+tar -C ${JSON.stringify(path.join(recipe, "rootfs"))} --sort=name --owner=0 --group=0 -cf - . |
+  tar -x --keep-directory-symlink -C "$R"
 chmod 700 "$R/root"
 find "$R" -exec touch -h -d @${SOURCE_DATE_EPOCH} {} +
 E2FSPROGS_FAKE_TIME=${SOURCE_DATE_EPOCH} mke2fs -q -F -t ext4 \\
