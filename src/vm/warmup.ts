@@ -17,7 +17,8 @@ exit $status
 
 export async function warmUp(machine: Machine): Promise<number> {
   const started = Date.now();
-  const r = await machine.exec(["sh", "-c", SCRIPT], { timeoutMs: 180_000 });
+  // Generous: on a loaded host the cold first runs take minutes, and nobody waits on this.
+  const r = await machine.exec(["sh", "-c", SCRIPT], { timeoutMs: 600_000 });
   if (r.exit !== 0) throw new Error(`warm-up failed (exit ${r.exit}): ${r.stderr.trim()}`);
   return Date.now() - started;
 }
