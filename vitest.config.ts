@@ -14,6 +14,8 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          // The full lesson replay (~100 real docker commands, 30+ min) runs with LESSONS_REPLAY=1.
+          exclude: process.env.LESSONS_REPLAY ? [] : ["test/integration/lessons-replay.test.ts"],
           environment: "node",
           // One emulator at a time: the machine has two cores.
           fileParallelism: false,
