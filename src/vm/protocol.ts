@@ -128,6 +128,10 @@ export interface MachineProgress {
   loaded?: number;
   total?: number;
   message?: string;
+  /** Where the saved state came from on this start. */
+  source?: "network" | "cache";
+  /** False when the browser refused storage: the machine runs, nothing is cached. */
+  caching?: boolean;
 }
 
 export interface MachineStats {
