@@ -2,6 +2,7 @@ import { guest, state } from "virtual:guest";
 import wasmUrl from "v86/build/v86.wasm?url";
 import type { V86Image } from "v86";
 import { Machine } from "../machine.ts";
+import { warmUp } from "../warmup.ts";
 import type {
   AgentReply,
   AgentRequest,
@@ -157,6 +158,13 @@ export class MachineHost implements MachineWorkerApi {
     });
     await machine.start({ signal });
     this.#watchHealth(machine);
+    // v86's JIT is cold after a restore: a hidden run now, while the first lesson is read,
+    // keeps the learner's first `docker run` from paying for it.
+    if (!signal.aborted) {
+      warmUp(machine).catch((e: Error) =>
+        this.#emit({ type: "console", text: `warm-up: ${e.message}` }),
+      );
+    }
   }
 
   /**
