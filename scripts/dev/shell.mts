@@ -15,7 +15,9 @@ m.on((e) => {
   else if (e.type === "agent")
     console.log(`[${ts()}] agent ${JSON.stringify(e.event).slice(0, 300)}`);
 });
-m.start({ agentOnly: true }).catch((e) => console.log("start:", String(e).slice(0, 300)));
+await m.start({ agentOnly: !restore });
+// After a restore the prompt was printed before the save: ask for a fresh one.
+if (restore) m.write(1, "\n");
 const until = async (re: RegExp, ms: number) => {
   const end = Date.now() + ms;
   while (!re.test(out)) {
