@@ -65,6 +65,7 @@ export class MachineClient {
   /* eslint-disable svelte/prefer-svelte-reactivity */
   #listeners = new Map<LearnerPort, Set<OutputListener>>();
   #early = new Map<LearnerPort, Uint8Array[]>();
+  #eventListeners = new Set<(event: MachineEvent) => void>();
   /* eslint-enable svelte/prefer-svelte-reactivity */
   #statsTimer: ReturnType<typeof setInterval> | undefined;
   #statsIntervalMs: number;
@@ -115,6 +116,13 @@ export class MachineClient {
         if (event.text.trim()) this.consoleLine = event.text.slice(0, 200);
         break;
     }
+    for (const listener of this.#eventListeners) listener(event);
+  }
+
+  /** Every machine event, agent events included: makes the client an `AgentSource` for the engine. */
+  on(listener: (event: MachineEvent) => void): () => void {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
   }
 
   fail(error: unknown): void {
@@ -202,5 +210,6 @@ export class MachineClient {
     }
     this.#listeners.clear();
     this.#early.clear();
+    this.#eventListeners.clear();
   }
 }
