@@ -175,6 +175,11 @@ async function main() {
     const { benchRegistry } = await import("./bench-registry.ts");
     Object.assign(out, await benchRegistry({ log: (s) => log(s) }));
   }
+  if (wants("layers_render_ms")) {
+    log("layers group");
+    const { benchLayersRender } = await import("../src/layers/bench.ts");
+    Object.assign(out, benchLayersRender());
+  }
   if (
     wants(
       "browser_cold_ready_ms",
