@@ -28,7 +28,8 @@ export const en = {
   layersEmpty: "No images yet. Pull or build one, for example `docker pull httpd`.",
   layersError: "Could not read the engine: {error}",
   layersDiagram: "Layers of every image, bottom-up. Arrow keys move, Enter selects.",
-  layersLegend: "Same colour = the same layer, stored once and shared. Dashed = a container's writable layer.",
+  layersLegend:
+    "Same colour = the same layer, stored once and shared. Dashed = a container's writable layer.",
   layerBlock: "{image}, layer {n} of {total}: {label}, {size}",
   layerBlockShared: "{image}, layer {n} of {total}: {label}, {size}, shared with {others}",
   layerWritableBlock: "Writable layer of container {name} ({state}) on {image}: {n} changed files",
@@ -134,7 +135,8 @@ export const ko: Messages = {
   layersEmpty: "아직 이미지가 없어요. 예를 들어 `docker pull httpd`로 받거나 직접 빌드해 보세요.",
   layersError: "엔진을 읽을 수 없어요: {error}",
   layersDiagram: "모든 이미지의 레이어, 아래에서 위로. 화살표 키로 이동하고 Enter로 선택해요.",
-  layersLegend: "같은 색 = 한 번만 저장되어 공유되는 같은 레이어. 점선 = 컨테이너의 쓰기 가능 레이어.",
+  layersLegend:
+    "같은 색 = 한 번만 저장되어 공유되는 같은 레이어. 점선 = 컨테이너의 쓰기 가능 레이어.",
   layerBlock: "{image}, 레이어 {total}개 중 {n}번째: {label}, {size}",
   layerBlockShared: "{image}, 레이어 {total}개 중 {n}번째: {label}, {size}, {others}와(과) 공유",
   layerWritableBlock: "{image} 위의 컨테이너 {name}({state})의 쓰기 가능 레이어: 바뀐 파일 {n}개",
