@@ -164,9 +164,9 @@ export class LessonRunner {
     if (this.disposed) return Promise.resolve();
     if (!this.dirty) this.triggeredAt = this.now();
     this.dirty = true;
-    this.running ??= this.loop().finally(() => {
-      this.running = undefined;
-    });
+    // `loop` clears `running` itself in the same tick as its last `dirty` test, so a call that
+    // arrives right after the last evaluation starts a new loop instead of being lost.
+    this.running ??= this.loop();
     return this.running;
   }
 
@@ -256,13 +256,17 @@ export class LessonRunner {
   }
 
   private async loop(): Promise<void> {
-    while (this.dirty && !this.disposed) {
-      this.dirty = false;
-      const started = this.triggeredAt;
-      await this.evaluateOnce();
-      this.lastLatencyMs = this.now() - started;
-      this.evaluations++;
-      this.emit();
+    try {
+      while (this.dirty && !this.disposed) {
+        this.dirty = false;
+        const started = this.triggeredAt;
+        await this.evaluateOnce();
+        this.lastLatencyMs = this.now() - started;
+        this.evaluations++;
+        this.emit();
+      }
+    } finally {
+      this.running = undefined;
     }
   }
 
