@@ -287,7 +287,9 @@ export function parseInline(source: string): Inline[] {
       }
     }
     if (c === "[") {
-      const link = /^\[([^\]]+)\]\(\s*<?((?:[^\s()<>]|\([^\s()<>]*\))*)>?(?:\s+"[^"]*")?\s*\)/.exec(source.slice(i));
+      const link = /^\[([^\]]+)\]\(\s*<?((?:[^\s()<>]|\([^\s()<>]*\))*)>?(?:\s+"[^"]*")?\s*\)/.exec(
+        source.slice(i),
+      );
       if (link) {
         flush();
         const children = parseInline(link[1]!);
