@@ -117,9 +117,57 @@ const WRONG: Record<string, { step: string; cmd: string; expect: RegExp; undo?: 
   },
 };
 
+/**
+ * The engine state each lesson starts from, made directly rather than by replaying the
+ * lessons before it: used when the previous lesson did not pass in this run (a run of
+ * `LESSONS=9,10`, or after a failure), so any subset replays on its own. Idempotent shell run
+ * as root in the guest; `files` first copies those lessons' files (as their runner would).
+ */
+const GAME = "/usr/local/apache2/htdocs";
+const WEB_WITH_GAME = `docker rm -f web >/dev/null 2>&1; docker run -d --name web -p 818:80 httpd >/dev/null && docker cp /root/game/. web:${GAME}`;
+const MY_GAME_2 = `docker image inspect my_game:2.0 >/dev/null 2>&1 || { printf 'FROM httpd\\nCOPY ./ ${GAME}/\\n' > /root/game/Dockerfile && docker build -q --tag my_game:2.0 /root/game >/dev/null; }`;
+const PREPARE: Record<string, { files?: string[]; sh: string }> = {
+  "first-container": { sh: "true" },
+  images: { sh: "true" },
+  "interactive-containers": { sh: "docker rm -f hello >/dev/null 2>&1; true" },
+  "container-lifecycle": {
+    // Lesson 4 leaves `hello` exited.
+    sh: "docker rm -f hello boo >/dev/null 2>&1; docker ps -aq --filter ancestor=whalesay | xargs -r docker rm -f >/dev/null; docker run -d -i -t --name hello debian bash >/dev/null && docker kill hello >/dev/null",
+  },
+  "remove-images": {
+    // Lesson 5 leaves whalesay pulled and unused; hello-world comes from lesson 2.
+    sh: "docker rm -f greeter >/dev/null 2>&1; docker ps -aq --filter ancestor=whalesay | xargs -r docker rm -f >/dev/null; docker pull whalesay >/dev/null && docker pull hello-world >/dev/null",
+  },
+  "web-server": { sh: "docker rm -f web webserver >/dev/null 2>&1; true" },
+  "copy-files": {
+    sh: "docker rm -f web >/dev/null 2>&1; docker run -d --name web -p 818:80 httpd >/dev/null",
+  },
+  commit: {
+    files: ["copy-files"],
+    sh: `docker rm -f my_web2 >/dev/null 2>&1; docker rmi -f my_game:1.0 >/dev/null 2>&1; ${WEB_WITH_GAME}`,
+  },
+  dockerfile: {
+    sh: "docker rm -f my_web3 >/dev/null 2>&1; docker rmi -f my_game:2.0 >/dev/null 2>&1; rm -f /root/game/Dockerfile",
+  },
+  layers: {
+    // Lesson 8's `web` with the game copied in, lesson 10's image and its stopped `my_web3`.
+    files: ["dockerfile"],
+    sh: `${WEB_WITH_GAME} && ${MY_GAME_2} && docker rm -f my_web3 >/dev/null 2>&1; docker run -d --name my_web3 -p 901:80 my_game:2.0 >/dev/null && docker stop my_web3 >/dev/null`,
+  },
+  volumes: {
+    sh: "docker rm -f live >/dev/null 2>&1; docker volume rm notes >/dev/null 2>&1; rmdir /root/games 2>/dev/null; true",
+  },
+  "share-images": {
+    files: ["dockerfile"],
+    sh: `docker rmi registry.local:5000/my_game:2.0 >/dev/null 2>&1; ${MY_GAME_2}`,
+  },
+  "vm-vs-container": { sh: "docker rm -f sleeper >/dev/null 2>&1; true" },
+};
+
 const imagesDir = path.join(projectRoot, "images-out");
 const { lessons: allLessons, errors } = lintPackDir(path.join(projectRoot, "lessons"), true);
-// LESSONS=01,02 replays a prefix while developing; lessons build on each other, so pick from the start.
+// LESSONS=4,5 replays a subset while developing: a lesson whose predecessor did not just run
+// starts from the state PREPARE makes.
 const only = process.env.LESSONS?.split(",").map((n) => Number(n));
 const lessons = only ? allLessons.filter((l) => only.includes(l.order)) : allLessons;
 
@@ -258,7 +306,33 @@ async function tryWrong(runner: LessonRunner, step: Step, wrong: (typeof WRONG)[
   }
 }
 
+/** Lesson orders that replayed green in this run. */
+const passedInRun = new Set<number>();
+/** Per lesson: milliseconds, for the summary at the end. */
+const timings: { folder: string; ms: number }[] = [];
+
+/** Make the state `lesson` starts from when the lesson before it did not just run. */
+async function prepare(lesson: Lesson): Promise<void> {
+  if (lesson.order === 1 || passedInRun.has(lesson.order - 1)) return;
+  const started = Date.now();
+  const recipe = PREPARE[lesson.id];
+  expect(recipe, `lesson ${lesson.id} needs its starting state in PREPARE`).toBeDefined();
+  for (const id of recipe!.files ?? []) {
+    const other = allLessons.find((l) => l.id === id)!;
+    await new LessonRunner({
+      lesson: other,
+      engine,
+      progress: new MemoryProgressStore(),
+    }).copyFiles();
+  }
+  const r = await machine.exec(["sh", "-c", recipe!.sh], { timeoutMs: 300_000 });
+  expect(r.exit, `preparing ${lesson.id}: ${r.stderr}`).toBe(0);
+  console.log(`[replay] ${lesson.folder} prepared in ${Date.now() - started} ms`);
+}
+
 async function replay(lesson: Lesson) {
+  const lessonStarted = Date.now();
+  await prepare(lesson);
   const runner = new LessonRunner({
     lesson,
     engine,
@@ -273,13 +347,22 @@ async function replay(lesson: Lesson) {
     const wrong = WRONG[lesson.id];
     expect(wrong, `lesson ${lesson.id} needs a wrong command in WRONG`).toBeDefined();
     for (const step of lesson.steps) {
-      if (wrong?.step === step.id) await tryWrong(runner, step, wrong);
+      if (wrong?.step === step.id) {
+        const wrongStarted = Date.now();
+        await tryWrong(runner, step, wrong);
+        console.log(
+          `[replay] ${lesson.folder}#${step.id} wrong command explained in ${Date.now() - wrongStarted} ms`,
+        );
+      }
       const started = Date.now();
       for (const line of step.solution) await typeLine(line, runner, step);
       await waitStep(runner, step);
       console.log(`[replay] ${lesson.folder}#${step.id} green in ${Date.now() - started} ms`);
     }
     expect(runner.state.completed).toBe(true);
+    passedInRun.add(lesson.order);
+    timings.push({ folder: lesson.folder, ms: Date.now() - lessonStarted });
+    console.log(`[replay] ${lesson.folder} green in ${Date.now() - lessonStarted} ms`);
     if (process.env.RECORD_FIXTURES && lesson.id === "web-server") await recordFixture(lesson);
   } finally {
     offLatency();
@@ -321,11 +404,19 @@ beforeAll(async () => {
   machine.on((e) => {
     if (e.type === "output" && e.port === PORT) outputs.push(new TextDecoder().decode(e.data));
   });
+  const started = Date.now();
   await machine.start();
+  console.log(`[replay] guest restored and ready in ${Date.now() - started} ms`);
   engine = new DockerEngine(agentOf(machine));
 });
 
 afterAll(async () => {
+  if (timings.length) {
+    const total = timings.reduce((a, t) => a + t.ms, 0);
+    console.log(
+      `[replay] ${timings.length} lesson(s) green in ${(total / 1000).toFixed(1)} s: ${timings.map((t) => `${t.folder} ${(t.ms / 1000).toFixed(1)} s`).join(", ")}`,
+    );
+  }
   if (latencies.length) {
     const sorted = [...latencies].sort((a, b) => a - b);
     const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
