@@ -1,7 +1,7 @@
 // What the lesson pane needs from the machine: agent requests and events (for the lesson
 // runner), the learner's terminals (to type code and solutions), and whether it is ready.
 import type { AgentSource } from "../engine/agent.ts";
-import type { LearnerPort, MachineEvent, MachinePhase } from "../vm/protocol.ts";
+import type { LearnerPort, MachinePhase } from "../vm/protocol.ts";
 import type { MachineClient } from "../vm/client.svelte.ts";
 
 export interface LessonMachine extends AgentSource {
@@ -10,33 +10,6 @@ export interface LessonMachine extends AgentSource {
   onOutput(port: LearnerPort, listener: (data: Uint8Array) => void): () => void;
   /** The terminal the learner has open; code is typed there. */
   activePort(): LearnerPort;
-}
-
-type Listener = (event: MachineEvent) => void;
-const taps = new WeakMap<object, Set<Listener>>();
-
-/**
- * Every MachineEvent the client handles. MachineClient has no subscription API yet
- * (requested in /work/tmp/requests-lessonsui.md), so until it does we wrap its `handle`,
- * which the worker's event callback looks up on each call.
- */
-export function machineEvents(client: MachineClient, listener: Listener): () => void {
-  const withOn = client as unknown as { on?: (l: Listener) => () => void };
-  if (typeof withOn.on === "function") return withOn.on(listener);
-  let set = taps.get(client);
-  if (!set) {
-    // Plumbing, not UI state: listeners must not be reactive.
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity
-    const listeners = new Set<Listener>();
-    const handle = client.handle.bind(client);
-    client.handle = (event: MachineEvent) => {
-      handle(event);
-      for (const l of listeners) l(event);
-    };
-    taps.set(client, (set = listeners));
-  }
-  set.add(listener);
-  return () => set.delete(listener);
 }
 
 /** The terminal tab that is selected (TerminalTabs marks it with aria-selected). */
@@ -53,7 +26,7 @@ export function lessonMachine(client: MachineClient): LessonMachine {
       return client.phase;
     },
     agent: (request) => client.agent(request),
-    on: (listener) => machineEvents(client, listener),
+    on: (listener) => client.on(listener),
     write: (port, data) => client.write(port, data),
     onOutput: (port, listener) => client.onOutput(port, listener),
     activePort: selectedTerminal,
