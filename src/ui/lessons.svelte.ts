@@ -62,6 +62,12 @@ export class Tutorial {
   typing = $state(false);
   error = $state<string | undefined>(undefined);
 
+  /**
+   * Where keyboard focus goes when the view switches (set by the click that switched it, so a
+   * page load never steals focus): the open lesson's title, or a lesson in the list.
+   */
+  focusNext: { lesson: "title" } | { list: string } | undefined;
+
   lessons = $derived(this.packs.find((p) => p.key === this.packKey)?.lessons ?? []);
   lesson = $derived(this.lessons.find((l) => l.id === this.lessonId));
 
@@ -120,8 +126,6 @@ export class Tutorial {
     if (!lesson) return;
     this.#closeRunner();
     this.error = undefined;
-    this.lessonId = lessonId;
-    this.#storage?.setItem(LESSON_KEY, lessonId);
     const runner = new LessonRunner({
       lesson,
       engine: this.#engine,
@@ -131,6 +135,9 @@ export class Tutorial {
     this.#runner = runner;
     const saved = await this.#progress.get(lessonId);
     if (this.#runner !== runner) return;
+    // The lesson and its state change together, so the view never mixes two lessons.
+    this.lessonId = lessonId;
+    this.#storage?.setItem(LESSON_KEY, lessonId);
     this.state = previewState(lesson, saved);
     this.viewed = currentIndex(this.state);
     if (this.ready) await this.#start(runner);

@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import {
+  PROMPT,
+  openBrowser,
+  serveApp,
+  typeCommand,
+  waitForPhase,
+  waitForText,
+  type AppServer,
+  type BrowserSession,
+} from "./harness.ts";
+
+// The lesson pane against the real guest: a learner's command finishes in the terminal, the
+// agent reports it, the runner checks it, and the page shows the step done (or why not).
+let server: AppServer;
+let browser: BrowserSession;
+
+beforeAll(async () => {
+  server = await serveApp();
+  browser = await openBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const pane = '[data-testid="lesson-pane"]';
+const step = (id: string) => `${pane} article[data-step="${id}"]`;
+const navPill = (id: string) => `${pane} [data-step-nav="${id}"]`;
+
+/** Waits for a selector, failing with the lesson pane's text so a mismatch is readable. */
+async function waitFor(page: Page, selector: string, timeoutMs = 60_000): Promise<void> {
+  try {
+    await page.waitForSelector(selector, { timeout: timeoutMs });
+  } catch (error) {
+    const text = await page
+      .locator(pane)
+      .innerText()
+      .catch(() => "(no pane)");
+    throw new Error(
+      `${selector} did not appear within ${timeoutMs} ms; the lesson pane shows:\n${text}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+async function ready(page: Page): Promise<void> {
+  await waitForPhase(page, "ready", 180_000);
+  await waitForText(page, 1, PROMPT, 30_000);
+}
+
+describe("guided lessons on the real engine", () => {
+  it("lists the built-in lessons and opens lesson 1", async () => {
+    const { page } = browser;
+    await page.goto(server.url);
+    await waitFor(page, `${pane} button[data-lesson]`);
+    expect(await page.locator(`${pane} button[data-lesson]`).count()).toBe(14);
+    expect(
+      await page.getAttribute(`${pane} button[data-lesson="what-is-docker"]`, "data-status"),
+    ).toBe("new");
+    await ready(page);
+    await page.click(`${pane} button[data-lesson="what-is-docker"]`);
+    await waitFor(page, `${step("client-version")}[data-status="current"]`);
+    expect(await page.locator(`${pane} h2`).innerText()).toBe("What Docker is");
+    // The checks run once the runner is live: the step lists its check as not passed yet.
+    await waitFor(page, `${step("client-version")} [data-check="fail"]`);
+  });
+
+  it("explains a wrong command, then turns the step done when the right one finishes", async () => {
+    const { page } = browser;
+    await typeCommand(page, 1, "docker -version");
+    await waitFor(page, `${step("client-version")} [data-check="fail"] .why`);
+    await page.waitForFunction(
+      (selector) =>
+        /your last command was docker -version, exit \d+/.test(
+          document.querySelector(selector)?.textContent ?? "",
+        ),
+      `${step("client-version")} [data-check="fail"] .why`,
+      { timeout: 30_000 },
+    );
+    expect(await page.locator(`${step("client-version")} .why`).innerText()).toMatch(
+      /^No command matching docker \(-v\|--version\) has finished since this step began/,
+    );
+
+    await typeCommand(page, 1, "docker -v");
+    await waitFor(page, `${step("client-version")}[data-status="done"]`);
+    await waitFor(page, `${navPill("client-version")}[data-status="done"]`);
+    expect(await page.locator(`${step("client-version")} [data-check="pass"]`).count()).toBe(1);
+  });
+
+  it('runs `docker version` with "Run in terminal" and the step goes green', async () => {
+    const { page } = browser;
+    await page.click(`${pane} button[data-action="next"]`);
+    await waitFor(page, `${step("version")}[data-status="current"]`);
+    await page.click(`${step("version")} button[data-action="run"]`);
+    // The command really ran in the learner's terminal against the daemon.
+    await waitForText(page, 1, /Server:[\s\S]*Engine:[\s\S]*Version:\s+\d+\.\d+/, 60_000);
+    await waitFor(page, `${step("version")}[data-status="done"]`);
+    await waitFor(page, `${navPill("version")}[data-status="done"]`);
+  });
+
+  it('"Type it for me" types the solution and finishes the lesson', async () => {
+    const { page } = browser;
+    await page.click(`${pane} button[data-action="next"]`);
+    await waitFor(page, `${step("info")}[data-status="current"]`);
+    await page.click(`${step("info")} button[data-action="hint"]`);
+    await waitFor(page, `${step("info")} li.hint`);
+    await page.click(`${step("info")} button[data-action="type-solution"]`);
+    await waitFor(page, `${step("info")} .solution`);
+    await waitFor(page, `${step("info")}[data-status="done"]`, 120_000);
+    await waitFor(page, `${pane} .complete`);
+  });
+
+  it("keeps the progress after a reload", async () => {
+    const { page } = browser;
+    await page.reload();
+    // The open lesson comes back from localStorage, its marks from IndexedDB.
+    await waitFor(page, `${navPill("client-version")}[data-status="done"]`);
+    for (const id of ["client-version", "version", "info"])
+      expect(await page.getAttribute(navPill(id), "data-status")).toBe("done");
+    await page.click(`${pane} button[data-action="back"]`);
+    await waitFor(page, `${pane} button[data-lesson="what-is-docker"][data-status="completed"]`);
+    expect(await page.locator(`${pane} button[data-lesson="what-is-docker"]`).innerText()).toMatch(
+      /3 of 3 steps/,
+    );
+    await ready(page);
+  });
+
+  it("follows the language picker", async () => {
+    const { page } = browser;
+    await page.selectOption('select[aria-label="Language"]', "ko");
+    await waitFor(page, `${pane} button[data-lesson="what-is-docker"]`);
+    expect(
+      await page.locator(`${pane} button[data-lesson="what-is-docker"] .title`).innerText(),
+    ).toBe("Docker란?");
+    await page.selectOption('select[aria-label="언어"]', "en");
+  });
+
+  it("restarts a lesson after a confirm: its marks are cleared", async () => {
+    const { page } = browser;
+    await page.click(`${pane} button[data-lesson="what-is-docker"]`);
+    await waitFor(page, `${pane} button[data-action="restart"]:not([disabled])`);
+    await page.click(`${pane} button[data-action="restart"]`);
+    await page.click('dialog.restart-dialog button[data-action="confirm-restart"]');
+    await waitFor(page, `${step("client-version")}[data-status="current"]`);
+    await waitFor(page, `${navPill("version")}[data-status="todo"]`);
+  });
+
+  it("shows a malformed teacher pack's problems and keeps the built-in lessons", async () => {
+    const { page } = browser;
+    await page.route("**/packs/broken.json", (route) =>
+      route.fulfill({
+        contentType: "application/json",
+        body: JSON.stringify({ format: 1, name: "Broken", lessons: [{ id: "Not A Slug" }] }),
+      }),
+    );
+    await page.goto(`${server.url}?pack=/packs/broken.json`);
+    await waitFor(page, `${pane} [data-pack-error]`);
+    const text = await page.locator(`${pane} [data-pack-error]`).innerText();
+    expect(text).toMatch(/\/packs\/broken\.json:1: /);
+    expect(text).toMatch(/built-in lessons still work/);
+    await page.click(`${pane} button[data-action="back"]`);
+    await waitFor(page, `${pane} button[data-lesson]`);
+    expect(await page.locator(`${pane} button[data-lesson]`).count()).toBe(14);
+  });
+});
