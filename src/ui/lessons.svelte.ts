@@ -14,7 +14,7 @@ import {
   type ParseResult,
   type ProgressStore,
 } from "../lessons/index.ts";
-import type { MachineEvent } from "../vm/protocol.ts";
+import type { LearnerPort, MachineEvent } from "../vm/protocol.ts";
 import { codeInput, typeInto, typeLines, type LessonMachine } from "./lesson-machine.svelte.ts";
 
 export const BUILT_IN = "built-in";
@@ -204,9 +204,11 @@ export class Tutorial {
   }
 
   /** "Run in terminal": type a code block into the open terminal. */
-  run(code: string): void {
-    if (!this.ready) return;
-    typeInto(this.#machine, this.#machine.activePort(), codeInput(code));
+  run(code: string): LearnerPort | undefined {
+    if (!this.ready) return undefined;
+    const port = this.#machine.activePort();
+    typeInto(this.#machine, port, codeInput(code));
+    return port;
   }
 
   /** Remove what the lesson made, forget its progress, and begin again at step 1. */
