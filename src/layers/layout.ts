@@ -77,7 +77,7 @@ export function blockHeight(size: number, o: LayoutOptions = defaultLayout): num
 
 export function writableHeight(container: WritableLayer, o: LayoutOptions = defaultLayout): number {
   const lines = Math.min(container.changes.length, o.filesShown + 1);
-  return 28 + lines * 14;
+  return 34 + lines * 14;
 }
 
 export function layoutPicture(picture: LayerPicture, o: LayoutOptions = defaultLayout): Layout {
