@@ -180,6 +180,15 @@ async function main() {
     const { benchLayersRender } = await import("../src/layers/bench.ts");
     Object.assign(out, benchLayersRender());
   }
+  if (wants("layers_update_ms")) {
+    log("layers update group");
+    const { benchLayersUpdate } = await import("../src/layers/bench.ts");
+    const machine = restoredMachine();
+    await machine.start();
+    await importBusybox(machine);
+    Object.assign(out, await benchLayersUpdate({ machine }));
+    await machine.dispose();
+  }
   if (
     wants(
       "browser_cold_ready_ms",

@@ -1,8 +1,12 @@
-// layers_render_ms for `npm run bench`: the work the Layers panel does per update for a big
-// machine — 30 images of 15 layers (sharing bases the way real images do) with containers —
-// from engine data to the placed blocks and their labels. It runs without a DOM, so the
-// browser's own SVG paint is not in this figure.
+// Figures for `npm run bench`. layers_render_ms: the work the Layers panel does per update for
+// a big machine — 30 images of 15 layers (sharing bases the way real images do) with
+// containers — from engine data to the placed blocks and their labels; it runs without a DOM,
+// so the browser's own SVG paint is not in it. layers_update_ms: event → new picture on a
+// real guest.
+import { agentOf, type AgentSource } from "../engine/agent.ts";
+import { DockerEngine } from "../engine/docker.ts";
 import type { HistoryItem, ImageSummary } from "../engine/types.ts";
+import { LayersFeed } from "./live.ts";
 import { fit, formatSize, layoutPicture } from "./layout.ts";
 import {
   buildPicture,
@@ -136,5 +140,74 @@ export function benchLayersRender(runs = 50, images = 30, layersPerImage = 15): 
     layers_render_ms: round(samples[Math.floor(samples.length / 2)]!),
     layers_render_ms_max: round(samples.at(-1)!),
     layers_render_blocks: blocks,
+  };
+}
+
+export interface LayersUpdateOptions {
+  /** The machine (Node Machine or worker client) with a `busybox` image in its engine. */
+  machine: AgentSource;
+  runs?: number;
+  signal?: AbortSignal;
+}
+
+export interface LayersUpdateResult {
+  layers_update_ms: number;
+  layers_update_ms_max: number;
+  layers_update_samples_ms: number[];
+}
+
+/**
+ * layers_update_ms on a real guest: from the engine's `tag` event reaching the host to the
+ * live feed publishing a picture with the new tag (debounce + reads + model), median of runs.
+ */
+export async function benchLayersUpdate(options: LayersUpdateOptions): Promise<LayersUpdateResult> {
+  const engine = new DockerEngine(agentOf(options.machine));
+  const feed = new LayersFeed(engine);
+  const samples: number[] = [];
+  try {
+    await feed.refresh();
+    feed.setActive(true);
+    for (let i = 0; i < (options.runs ?? 5); i++) {
+      options.signal?.throwIfAborted();
+      const tag = `layers-probe:${i}`;
+      let eventAt = 0;
+      const off = options.machine.on((e) => {
+        if (
+          e.type === "agent" &&
+          e.event.event === "docker" &&
+          e.event.data.Action === "tag" &&
+          [tag, `docker.io/library/${tag}`].includes(e.event.data.Actor.Attributes.name ?? "")
+        )
+          eventAt ||= performance.now();
+      });
+      const seen = new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`${tag} never reached the picture`)),
+          30_000,
+        );
+        const offUpdate = feed.onUpdate(({ picture }) => {
+          if (!picture.stacks.some((s) => s.tags.includes(tag))) return;
+          clearTimeout(timer);
+          offUpdate();
+          resolve(performance.now());
+        });
+      });
+      const r = await engine.exec(["docker", "tag", "busybox", tag]);
+      if (r.exit !== 0) throw new Error(`docker tag: ${r.stderr}`);
+      const shownAt = await seen;
+      off();
+      if (!eventAt) throw new Error(`no tag event for ${tag}`);
+      samples.push(Math.round(shownAt - eventAt));
+    }
+  } finally {
+    feed.dispose();
+    const tags = Array.from({ length: options.runs ?? 5 }, (_, i) => `layers-probe:${i}`);
+    await engine.exec(["docker", "rmi", ...tags]).catch(() => undefined);
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    layers_update_ms: sorted[Math.floor(sorted.length / 2)]!,
+    layers_update_ms_max: sorted.at(-1)!,
+    layers_update_samples_ms: samples,
   };
 }
