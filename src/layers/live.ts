@@ -72,10 +72,14 @@ export class LayersFeed {
     return () => this.#errorListeners.delete(listener);
   }
 
-  /** Only a visible panel reads the engine; a hidden one catches up when shown. */
+  /**
+   * Only a visible panel reads the engine. Showing it reads again even without events: a
+   * machine reset restores another engine state and tells nobody.
+   */
   setActive(active: boolean): void {
+    const shown = active && !this.#active;
     this.#active = active;
-    if (active && this.#dirty) void this.refresh();
+    if (shown || (active && this.#dirty)) void this.refresh();
   }
 
   /** Reads the engine now (or right after the read in flight) and publishes the picture. */
