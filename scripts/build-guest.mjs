@@ -254,6 +254,52 @@ function upToDate(hash) {
   }
 }
 
+/**
+ * Removes kernel modules the guest cannot use (hardware no emulated PC has, remote and
+ * cluster filesystems, self-tests). Kept: networking and netfilter whole (iptables and
+ * dockerd load xt_* / nf_* modules on demand), local filesystems, crypto and lib helpers,
+ * and every module the init scripts list, with their dependencies.
+ */
+function pruneModules(modDir, kver) {
+  run("depmod", ["-b", path.dirname(path.dirname(path.dirname(modDir))), kver]);
+  const listed = [
+    ...listLines(path.join(recipe, "stage1-modules.txt")),
+    ...listLines(path.join(recipe, "rootfs/etc/sandbox/modules")),
+  ];
+  const closure = new Set(moduleClosure(modDir, listed));
+  const keepFs =
+    /^kernel\/fs\/(overlayfs|ext4|jbd2|9p|fuse|netfs|fscache|nls|autofs|isofs|fat|[^/]+\.ko)/;
+  const keep = (rel) =>
+    closure.has(rel) ||
+    (/^kernel\/net\//.test(rel) &&
+      !/^kernel\/net\/(wireless|mac80211|bluetooth|sunrpc|ceph|rds|tipc|sctp|nfc|dsa)\//.test(
+        rel,
+      )) ||
+    keepFs.test(rel) ||
+    /^kernel\/(crypto|arch\/x86\/crypto)\//.test(rel) ||
+    (/^kernel\/lib\//.test(rel) && !/\/test_[^/]*$/.test(rel));
+  let kept = 0;
+  let removed = 0;
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        walk(full);
+        if (fs.readdirSync(full).length === 0) fs.rmdirSync(full);
+      } else if (/\.ko(\.xz|\.zst)?$/.test(entry.name)) {
+        if (keep(path.relative(modDir, full))) kept++;
+        else {
+          fs.rmSync(full);
+          removed++;
+        }
+      }
+    }
+  };
+  walk(path.join(modDir, "kernel"));
+  for (const f of fs.readdirSync(modDir)) if (/^modules\./.test(f)) fs.rmSync(path.join(modDir, f));
+  return { kept, removed };
+}
+
 /** Resolves module names to files, dependencies first, from modules.dep. */
 function moduleClosure(modDir, names) {
   const dep = new Map();
@@ -303,6 +349,8 @@ function build(lock, rHash) {
   run("dpkg-deb", ["-x", debPath(byName("seabios")), extraDir]);
   const kver = fs.readdirSync(path.join(kernelDir, "lib/modules"))[0];
   log(`kernel ${kver}`);
+  const pruned = pruneModules(path.join(kernelDir, "lib/modules", kver), kver);
+  log(`kernel modules: kept ${pruned.kept}, left out ${pruned.removed} the guest never loads`);
 
   // One fakeroot session: unpacked files appear root-owned to mke2fs, without real root.
   const script = path.join(work, "assemble.sh");
@@ -317,15 +365,15 @@ ln -s usr/bin "$R/bin"; ln -s usr/sbin "$R/sbin"; ln -s usr/lib "$R/lib"
 while read -r deb; do
   dpkg-deb --fsys-tarfile "$deb" | tar -x --keep-directory-symlink -C "$R"
 done < ${JSON.stringify(path.join(work, "debs.txt"))}
-# Kernel modules, minus drivers no emulated PC has.
+# Kernel modules (already pruned to what the guest can load, see pruneModules).
 mkdir -p "$R/usr/lib/modules"
 cp -a ${JSON.stringify(path.join(kernelDir, "lib/modules", kver))} "$R/usr/lib/modules/"
-M="$R/usr/lib/modules/${kver}/kernel"
-rm -rf "$M/drivers/gpu" "$M/drivers/media" "$M/sound" "$M/drivers/net/wireless" \\
-  "$M/drivers/infiniband" "$M/drivers/staging" "$M/net/bluetooth" "$M/drivers/bluetooth" \\
-  "$M/drivers/net/ethernet" "$M/drivers/usb" "$M/drivers/hid" "$M/drivers/input" \\
-  "$M/drivers/isdn" "$M/drivers/iio" "$M/net/wireless" "$M/net/mac80211" "$M/drivers/mtd"
 depmod -b "$R" ${kver}
+# Tools the engine never runs: every byte left here is a byte a browser may download.
+# (ctr/dnet/ovrouter are debugging tools; dockerd starts containers with the runc v2 shim only.)
+rm -f "$R/usr/bin/ctr" "$R/usr/bin/dnet" "$R/usr/sbin/ovrouter" "$R/usr/bin/containerd-shim" \\
+  "$R/usr/bin/containerd-shim-runc-v1" "$R/usr/bin/containerd-stress"
+rm -rf "$R/usr/lib/i386-linux-gnu/gconv" "$R/usr/include" "$R/usr/lib/i386-linux-gnu/libcrun.a"
 # What maintainer scripts would have done.
 cp "$R/usr/share/base-passwd/passwd.master" "$R/etc/passwd"
 cp "$R/usr/share/base-passwd/group.master" "$R/etc/group"
