@@ -1,16 +1,10 @@
 // Registry benchmarks, for scripts/bench.ts (and runnable alone:
-// `flock /tmp/v86.lock node --experimental-strip-types scripts/bench-registry.ts [--json]`).
+// `flock /tmp/v86.lock npx tsx scripts/bench-registry.ts [--json]`).
 // Each figure is the wall time of one docker command in the guest, after the machine is ready,
 // with the registry's blob cache cold (a fresh store) unless named "cached".
-import fs from "node:fs";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Machine } from "../src/vm/machine.ts";
-import { projectRoot, restoredMachine } from "../src/vm/node.ts";
-import { attachRegistry } from "../src/vm/registry/attach.ts";
-import { fileBlobFetcher, type BundledIndex } from "../src/vm/registry/bundled.ts";
-import type { V86Bus } from "../src/vm/registry/server.ts";
-import { MemoryStore } from "../src/vm/registry/store.ts";
+import { attachBundledRegistry, restoredMachine } from "../src/vm/node.ts";
 
 export interface RegistryBench {
   /** `docker pull nginx` with nothing in the guest and a cold blob cache. */
@@ -29,19 +23,8 @@ export async function benchRegistry(
   opts: { signal?: AbortSignal; log?: (s: string) => void } = {},
 ): Promise<RegistryBench> {
   const log = opts.log ?? (() => undefined);
-  const imagesDir = path.join(projectRoot, "images-out");
-  const indexFile = path.join(imagesDir, "index.json");
-  if (!fs.existsSync(indexFile))
-    throw new Error(`no bundled images at ${indexFile}: run \`npm run build:images\``);
-  const index = JSON.parse(fs.readFileSync(indexFile, "utf8")) as BundledIndex;
-
   const machine: Machine = restoredMachine();
-  attachRegistry(machine.emulator as unknown as V86Bus, {
-    store: new MemoryStore(),
-    index,
-    fetchBlob: fileBlobFetcher(imagesDir, (p) => fs.promises.readFile(p)),
-    signal: opts.signal,
-  });
+  const { index } = attachBundledRegistry(machine, { signal: opts.signal });
   try {
     await machine.start({ signal: opts.signal });
     const timed = async (cmd: string) => {

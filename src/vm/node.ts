@@ -7,6 +7,10 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Machine, type MachineOptions } from "./machine.ts";
 import type { GuestManifest, StateManifest } from "./protocol.ts";
+import { attachRegistry, type AttachOptions } from "./registry/attach.ts";
+import { fileBlobFetcher, type BundledIndex } from "./registry/bundled.ts";
+import type { V86Bus } from "./registry/server.ts";
+import { MemoryStore } from "./registry/store.ts";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const guestDir = path.join(projectRoot, "vm-images/out/guest");
@@ -111,4 +115,33 @@ export function startableMachine(
     onFallback(e.message);
     return bootingMachine({ readyTimeoutMs: 600_000, ...extra });
   }
+}
+
+export const imagesDir = path.join(projectRoot, "images-out");
+
+/** The bundled images' index (`npm run build:images`); a clear error when it is missing. */
+export function readBundledIndex(): BundledIndex {
+  const file = path.join(imagesDir, "index.json");
+  if (!fs.existsSync(file))
+    throw new MissingArtifactError(`no bundled images at ${file}: run \`npm run build:images\``);
+  return JSON.parse(fs.readFileSync(file, "utf8")) as BundledIndex;
+}
+
+/**
+ * Serves the bundled images to the guest as registry.local:5000 (what the page's worker does),
+ * reading blobs from images-out/. Call before `machine.start()`.
+ */
+export function attachBundledRegistry(
+  machine: Machine,
+  opts: Pick<AttachOptions, "signal" | "onRequest" | "onMissingImage"> = {},
+): { index: BundledIndex; store: MemoryStore; dispose(): void } {
+  const index = readBundledIndex();
+  const store = new MemoryStore();
+  const attached = attachRegistry(machine.emulator as unknown as V86Bus, {
+    ...opts,
+    store,
+    index,
+    fetchBlob: fileBlobFetcher(imagesDir, (p) => fs.promises.readFile(p)),
+  });
+  return { index, store, dispose: () => attached.dispose() };
 }

@@ -1,23 +1,9 @@
 // The in-page registry against the real guest: dockerd pulls, runs, pushes and searches
 // through v86's network exactly as it would against Docker Hub.
-import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Machine } from "../../src/vm/machine.ts";
-import { projectRoot, restoredMachine } from "../../src/vm/node.ts";
-import { attachRegistry } from "../../src/vm/registry/attach.ts";
-import { fileBlobFetcher, type BundledIndex } from "../../src/vm/registry/bundled.ts";
-import type { V86Bus } from "../../src/vm/registry/server.ts";
-import { MemoryStore } from "../../src/vm/registry/store.ts";
-
-const imagesDir = path.join(projectRoot, "images-out");
-
-function readIndex(): BundledIndex {
-  const file = path.join(imagesDir, "index.json");
-  if (!fs.existsSync(file))
-    throw new Error(`no bundled images at ${file}: run \`npm run build:images\``);
-  return JSON.parse(fs.readFileSync(file, "utf8")) as BundledIndex;
-}
+import { attachBundledRegistry, restoredMachine } from "../../src/vm/node.ts";
+import type { BundledIndex } from "../../src/vm/registry/bundled.ts";
 
 let machine: Machine;
 let index: BundledIndex;
@@ -41,14 +27,10 @@ async function until(cmd: string, tries = 100): Promise<string> {
 const digestOf = (repo: string, tag = "latest") => index.repositories[repo]!.tags[tag]!;
 
 beforeAll(async () => {
-  index = readIndex();
   machine = restoredMachine();
-  attachRegistry(machine.emulator as unknown as V86Bus, {
-    store: new MemoryStore(),
-    index,
-    fetchBlob: fileBlobFetcher(imagesDir, (p) => fs.promises.readFile(p)),
+  ({ index } = attachBundledRegistry(machine, {
     onRequest: (req, res) => requests.push(`${req.method} ${req.target} ${res.status}`),
-  });
+  }));
   await machine.start();
 });
 
