@@ -12,12 +12,13 @@ import zlib from "node:zlib";
 import type { Machine } from "../src/vm/machine.ts";
 import {
   bootingMachine,
+  guestDir,
   readGuestManifest,
   restoredMachine,
   stateDir,
   statePaths,
 } from "../src/vm/node.ts";
-import type { StateManifest } from "../src/vm/protocol.ts";
+import type { DiskPack, GuestManifest, StateManifest } from "../src/vm/protocol.ts";
 import { encodeHotSet } from "../src/vm/worker/hotset.ts";
 import { warmUp } from "../src/vm/warmup.ts";
 
@@ -69,11 +70,17 @@ function zstd(raw: Uint8Array, file: string) {
   }
 }
 
-/** Restores the state and records which root-disk chunks the first commands read. */
-async function recordHotSet(): Promise<{ chunks: Set<number>; restoreReadyMs: number }> {
+/**
+ * Restores the state and records which root-disk chunks are read: `boot` until the machine is
+ * ready and has answered a learner's first look around, `warm` by the warm-up after that.
+ */
+async function recordReads(): Promise<{
+  boot: Set<number>;
+  warm: Set<number>;
+  restoreReadyMs: number;
+}> {
   const machine = restoredMachine();
-  const chunks = new Set<number>();
-  const disk = () => machine.diskBuffer;
+  let reads = new Set<number>();
   const started = Date.now();
   try {
     const loaded = new Promise<void>((resolve) =>
@@ -81,25 +88,27 @@ async function recordHotSet(): Promise<{ chunks: Set<number>; restoreReadyMs: nu
     );
     const ready = machine.start();
     await loaded;
-    const d = disk();
+    const d = machine.diskBuffer;
     if (d) {
       const get = d.get.bind(d);
       d.get = (offset, len, fn, options) => {
         for (let c = Math.floor(offset / HOT_CHUNK); c * HOT_CHUNK < offset + len; c++) {
-          chunks.add(c);
+          reads.add(c);
         }
         get(offset, len, fn, options);
       };
     }
     await ready;
     const restoreReadyMs = Date.now() - started;
-    // What a learner does first: look around, then run something.
-    await machine.exec(["docker", "version"]);
+    // What a learner does first: look around.
     await machine.exec(["docker", "ps", "-a"]);
     await machine.exec(["docker", "images"]);
+    const boot = reads;
+    reads = new Set<number>();
+    await machine.exec(["docker", "version"]);
     await machine.exec(["docker", "info"]);
     await warmUp(machine);
-    return { chunks, restoreReadyMs };
+    return { boot, warm: new Set([...reads].filter((c) => !boot.has(c))), restoreReadyMs };
   } finally {
     await machine.dispose();
   }
@@ -109,7 +118,7 @@ async function main() {
   const force = process.argv.includes("--force");
   const guest = readGuestManifest();
   const paths = statePaths(guest.hash);
-  if (!force && fs.existsSync(paths.json) && fs.existsSync(paths.bin)) {
+  if (!force && fs.existsSync(paths.bin) && hasDiskPacks(paths.json)) {
     log(`up to date: ${path.relative(process.cwd(), paths.bin)}`);
     return;
   }
@@ -138,45 +147,102 @@ async function main() {
   for (const old of fs.readdirSync(stateDir)) fs.rmSync(path.join(stateDir, old));
   zstd(raw, paths.bin);
   const bin = fs.readFileSync(paths.bin);
-  const manifest: StateManifest & { hotFile?: string; hotBytes?: number; hotChunkBytes?: number } =
-    {
-      guestHash: guest.hash,
-      file: path.basename(paths.bin),
-      sha256: sha256(bin),
-      rawBytes: raw.byteLength,
-      compressedBytes: bin.byteLength,
-      bootReadyMs,
-      firstBootFetchBytes,
-    };
+  const manifest: StateManifest = {
+    guestHash: guest.hash,
+    file: path.basename(paths.bin),
+    sha256: sha256(bin),
+    rawBytes: raw.byteLength,
+    compressedBytes: bin.byteLength,
+    bootReadyMs,
+    firstBootFetchBytes,
+  };
   // The state must exist on disk before it can be restored for the hot set.
   fs.writeFileSync(paths.json, JSON.stringify(manifest, null, 2) + "\n");
   log(
     `state ${(raw.byteLength / 1e6).toFixed(1)} MB raw, ${(bin.byteLength / 1e6).toFixed(1)} MB zstd`,
   );
 
-  const { chunks, restoreReadyMs } = await recordHotSet();
-  const image = fs.openSync(
-    path.join(path.dirname(paths.bin), "../guest", guest.files.rootfs.file),
-    "r",
-  );
-  const hot = [...chunks]
-    .sort((a, b) => a - b)
-    .map((index) => {
-      const data = Buffer.alloc(HOT_CHUNK);
-      const n = fs.readSync(image, data, 0, HOT_CHUNK, index * HOT_CHUNK);
-      return { index, data: data.subarray(0, n) };
-    });
-  fs.closeSync(image);
-  const hotFile = `${guest.hash}.hot.gz`;
-  const hotGz = zlib.gzipSync(encodeHotSet(HOT_CHUNK, hot), { level: 9 });
-  fs.writeFileSync(path.join(stateDir, hotFile), hotGz);
-  Object.assign(manifest, { hotFile, hotBytes: hotGz.byteLength, hotChunkBytes: HOT_CHUNK });
+  const { boot, warm, restoreReadyMs } = await recordReads();
+  writeDiskPacks(guest, manifest, boot, warm);
   fs.writeFileSync(paths.json, JSON.stringify(manifest, null, 2) + "\n");
   log(
-    `hot set: ${hot.length} chunks (${((hot.length * HOT_CHUNK) / 1e6).toFixed(1)} MB, ` +
-      `${(hotGz.byteLength / 1e6).toFixed(1)} MB gzip); restore → ready ${restoreReadyMs} ms; ` +
-      `done in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    `restore → ready ${restoreReadyMs} ms; done in ${((Date.now() - started) / 1000).toFixed(0)} s`,
   );
+}
+
+/** A state from before the disk packs existed is rebuilt, not patched. */
+function hasDiskPacks(jsonPath: string): boolean {
+  try {
+    return Boolean((JSON.parse(fs.readFileSync(jsonPath, "utf8")) as StateManifest).restPack);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes the root disk beside the state as three gzip packs, by when a browser needs them:
+ * `boot` (read from restore until the first `docker ps`: fetched before restoring), `warm`
+ * (read by the warm-up: fetched right after ready) and `rest` (every other chunk holding data:
+ * fetched in the background, after which the sandbox works with no network at all).
+ */
+function writeDiskPacks(
+  guest: GuestManifest,
+  manifest: StateManifest,
+  boot: Set<number>,
+  warm: Set<number>,
+): void {
+  const image = fs.openSync(path.join(guestDir, guest.files.rootfs.file), "r");
+  const used = usedChunks(image, guest.files.rootfs.size);
+  const read = (index: number) => {
+    const data = Buffer.alloc(HOT_CHUNK);
+    const n = fs.readSync(image, data, 0, HOT_CHUNK, index * HOT_CHUNK);
+    return { index, data: data.subarray(0, n) };
+  };
+  const usedSet = new Set(used);
+  const sets: Record<"boot" | "warm" | "rest", number[]> = {
+    // Chunks without data are answered by the page itself (usedChunks): never shipped.
+    boot: [...boot].filter((c) => usedSet.has(c)).sort((a, b) => a - b),
+    warm: [...warm].filter((c) => usedSet.has(c)).sort((a, b) => a - b),
+    rest: used.filter((c) => !boot.has(c) && !warm.has(c)),
+  };
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  const packs: Partial<Record<"bootPack" | "warmPack" | "restPack", DiskPack>> = {};
+  for (const [name, indices] of Object.entries(sets) as ["boot" | "warm" | "rest", number[]][]) {
+    const file = `${guest.hash}.${name}.gz`;
+    const gz = zlib.gzipSync(encodeHotSet(HOT_CHUNK, indices.map(read)), { level: 9 });
+    fs.writeFileSync(path.join(stateDir, file), gz);
+    packs[`${name}Pack`] = { file, bytes: gz.byteLength, chunks: indices.length };
+    log(
+      `disk pack ${name}: ${indices.length} chunks (${mb(indices.length * HOT_CHUNK)} MB, ` +
+        `${mb(gz.byteLength)} MB gzip)`,
+    );
+  }
+  fs.closeSync(image);
+  Object.assign(manifest, { diskChunkBytes: HOT_CHUNK, ...packs, usedChunks: toRuns(used) });
+}
+
+/** Indices of the root image's chunks that hold any non-zero byte. */
+function usedChunks(fd: number, size: number): number[] {
+  const used: number[] = [];
+  const data = Buffer.alloc(HOT_CHUNK);
+  for (let index = 0; index * HOT_CHUNK < size; index++) {
+    const n = fs.readSync(fd, data, 0, HOT_CHUNK, index * HOT_CHUNK);
+    const view = new BigUint64Array(data.buffer, data.byteOffset, Math.floor(n / 8));
+    if (view.some((word) => word !== 0n) || data.subarray(view.length * 8, n).some((b) => b !== 0))
+      used.push(index);
+  }
+  return used;
+}
+
+/** [first, count] runs of consecutive indices: a compact map for the manifest. */
+function toRuns(indices: number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const index of indices) {
+    const last = out[out.length - 1];
+    if (last && last[0] + last[1] === index) last[1]++;
+    else out.push([index, 1]);
+  }
+  return out;
 }
 
 main().catch((e) => {

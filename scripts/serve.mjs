@@ -243,7 +243,8 @@ export function guestPlugin(options = {}) {
       const state = readJson(path.join(out, `state/${guest.hash}.json`));
       if (state) {
         files.push(`state/${guest.hash}.json`, `state/${state.file}`);
-        if (state.hotFile) files.push(`state/${state.hotFile}`);
+        for (const pack of [state.bootPack, state.warmPack, state.restPack])
+          if (pack) files.push(`state/${pack.file}`);
       }
       for (const rel of files) linkOrCopy(path.join(out, rel), path.join(distDir, "vm", rel));
       if (fs.existsSync(path.join(imagesDir, "index.json"))) {

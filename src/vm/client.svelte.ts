@@ -50,6 +50,8 @@ export class MachineClient {
   error = $state<string | undefined>(undefined);
   /** The guest console's last line, shown while it boots so a slow start is visibly alive. */
   consoleLine = $state("");
+  /** How much of the guest's disk is saved on this device (bytes); `ready`: works offline. */
+  offline = $state<{ stored: number; total: number; ready: boolean } | undefined>(undefined);
   /** performance.now() when the agent first answered; the e2e test and bench read it. */
   readyAt = $state<number | undefined>(undefined);
 
@@ -114,6 +116,9 @@ export class MachineClient {
         break;
       case "console":
         if (event.text.trim()) this.consoleLine = event.text.slice(0, 200);
+        break;
+      case "offline":
+        this.offline = { stored: event.stored, total: event.total, ready: event.ready };
         break;
     }
     for (const listener of this.#eventListeners) listener(event);

@@ -53,7 +53,7 @@ export class MachineError extends Error {
 
 type Listener = (event: MachineEvent) => void;
 
-const LEARNER_PORTS: LearnerPort[] = [1, 2, 3];
+const LEARNER_PORTS: LearnerPort[] = [1, 2];
 const AGENT_PORT = 1; // virtio-console port; the guest names it "virtio-1"
 const CONSOLE_TAIL = 4000;
 

@@ -1,8 +1,9 @@
 // Every message between the UI thread, the VM worker, the Node harness and the guest agent.
 // Types only: this file holds no code, so anything may import it.
 
-/** Learner terminals are the guest's serial ports ttyS1..ttyS3; ttyS0 is the kernel console. */
-export type LearnerPort = 1 | 2 | 3;
+/** Learner terminals are the guest's serial ports ttyS1 and ttyS2 (ttyS0 is the kernel console;
+ * v86 gives the guest no working ttyS3). */
+export type LearnerPort = 1 | 2;
 
 /** One file the emulator needs, as the build wrote it into `vm-images/out/guest/`. */
 export interface GuestFile {
@@ -32,6 +33,14 @@ export interface GuestManifest {
 }
 
 /** `vm-images/out/state/<guest hash>.json`, beside `<guest hash>.bin.zst`. */
+/** Root-disk chunks shipped as one gzip HOT1 stream beside the state (src/vm/worker/hotset.ts). */
+export interface DiskPack {
+  file: string;
+  /** Compressed size. */
+  bytes: number;
+  chunks: number;
+}
+
 export interface StateManifest {
   guestHash: string;
   file: string;
@@ -42,6 +51,16 @@ export interface StateManifest {
   bootReadyMs: number;
   /** Disk bytes the guest read from the root image during that first boot. */
   firstBootFetchBytes: number;
+  /** Chunk size of the disk packs and of usedChunks. */
+  diskChunkBytes?: number;
+  /** Root-disk chunks read from restore until the first `docker ps`: fetched before restoring. */
+  bootPack?: DiskPack;
+  /** Chunks the warm-up reads: fetched right after ready, before the warm-up runs. */
+  warmPack?: DiskPack;
+  /** Every other chunk holding data: fetched in the background, then the disk works offline. */
+  restPack?: DiskPack;
+  /** [first, count] runs of the chunks holding data; the rest of the image is zeros. */
+  usedChunks?: [number, number][];
 }
 
 // ---------------------------------------------------------------------------
@@ -147,7 +166,12 @@ export type MachineEvent =
   | { type: "progress"; progress: MachineProgress }
   | { type: "output"; port: LearnerPort; data: Uint8Array }
   | { type: "agent"; event: AgentEvent }
-  | { type: "console"; text: string };
+  | { type: "console"; text: string }
+  /**
+   * How much of the root disk is on this device. `ready` once all of it is: from then on the
+   * sandbox needs no network at all.
+   */
+  | { type: "offline"; stored: number; total: number; ready: boolean };
 
 /** The worker's API as wrapped by comlink. Callbacks passed in must be `Comlink.proxy`-wrapped. */
 export interface MachineWorkerApi {

@@ -87,6 +87,9 @@ describe("the sandbox page", () => {
 
   it("starts warm after a reload: state and disk come from this browser, nothing from the network", async () => {
     const { page } = browser;
+    // The first visit saves the whole used disk in the background; only then may a warm start
+    // (or a learner with no network) count on needing nothing from the server.
+    await page.waitForSelector('[data-offline="ready"]', { timeout: 180_000 });
     await storageSettled(page);
     server.resetStats();
     await page.reload();

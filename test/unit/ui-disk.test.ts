@@ -165,32 +165,91 @@ describe("PersistentDisk", () => {
   });
 });
 
-describe("hot set", () => {
-  it("round-trips through gzip and fills the disk so its reads need no request", async () => {
-    const { encodeHotSet, decodeHotSet, gunzip } = await import("../../src/vm/worker/hotset.ts");
+describe("disk packs", () => {
+  it("round-trip through gzip and fill the disk so its reads need no request", async () => {
+    const { encodeHotSet, readHotStream } = await import("../../src/vm/worker/hotset.ts");
     const { gzipSync } = await import("node:zlib");
     const chunks = [1, 4].map((index) => ({
       index,
       data: image.slice(index * 65536, (index + 1) * 65536),
     }));
     const packed = new Uint8Array(gzipSync(encodeHotSet(65536, chunks)));
-    const decoded = decodeHotSet(await gunzip(packed));
-    expect(decoded.chunkSize).toBe(65536);
-    expect(decoded.chunks.map((c) => c.index)).toEqual([1, 4]);
-
     const server = rangeServer();
     const disk = new PersistentDisk({ url: "/i", size: IMAGE_SIZE, fetch: server.fetch });
-    disk.addChunks(decoded.chunks.map((c) => [c.index, c.data]));
+    await readHotStream(packed, (chunkSize, decoded) => {
+      expect(chunkSize).toBe(65536);
+      expect(decoded.map((c) => c.index)).toEqual([1, 4]);
+      disk.addChunks(decoded.map((c) => [c.index, c.data]));
+    });
     expect(await read(disk, 4 * 65536 + 256, 256)).toEqual(
       image.slice(4 * 65536 + 256, 4 * 65536 + 512),
     );
     expect(server.requests).toHaveLength(0);
   });
 
-  it("names what is wrong with a malformed hot set", async () => {
-    const { encodeHotSet, decodeHotSet } = await import("../../src/vm/worker/hotset.ts");
-    expect(() => decodeHotSet(new Uint8Array(20))).toThrow(/not a HOT1 file/);
-    const good = encodeHotSet(65536, [{ index: 3, data: new Uint8Array(65536) }]);
-    expect(() => decodeHotSet(good.slice(0, 1000))).toThrow(/chunk 0 \(index 3\) has a bad length/);
+  it("names what is wrong with a malformed pack", async () => {
+    const { encodeHotSet, readHotStream } = await import("../../src/vm/worker/hotset.ts");
+    const { gzipSync } = await import("node:zlib");
+    const gz = (bytes: Uint8Array) => new Uint8Array(gzipSync(bytes));
+    await expect(readHotStream(gz(new Uint8Array(20)), () => {})).rejects.toThrow(
+      /not a HOT1 file/,
+    );
+    const bad = encodeHotSet(65536, [{ index: 3, data: new Uint8Array(16) }]);
+    new DataView(bad.buffer).setUint32(16, 70000, true);
+    await expect(readHotStream(gz(bad), () => {})).rejects.toThrow(
+      /chunk 0 \(index 3\) has a bad length 70000/,
+    );
+  });
+});
+
+describe("offline copy of the disk", () => {
+  it("streams a large pack in batches and names a truncated one", async () => {
+    const { encodeHotSet, readHotStream } = await import("../../src/vm/worker/hotset.ts");
+    const { gzipSync } = await import("node:zlib");
+    const chunks = [0, 1, 2, 3, 5].map((index) => ({
+      index,
+      data: image.slice(index * 65536, (index + 1) * 65536),
+    }));
+    const raw = encodeHotSet(65536, chunks);
+    const batches: number[][] = [];
+    const count = await readHotStream(
+      new Uint8Array(gzipSync(raw)),
+      (_size, batch) => void batches.push(batch.map((c) => c.index)),
+      { batchBytes: 2 * 65536 },
+    );
+    expect(count).toBe(5);
+    expect(batches).toEqual([[0, 1], [2, 3], [5]]);
+    await expect(
+      readHotStream(new Uint8Array(gzipSync(raw.slice(0, 100_000))), () => {}),
+    ).rejects.toThrow(/truncated at chunk 1 of 5/);
+  });
+
+  it("answers chunks without data locally and knows when every used chunk is stored", async () => {
+    const server = rangeServer();
+    const store = new MemoryStore();
+    const disk = new PersistentDisk({
+      url: "/i",
+      size: IMAGE_SIZE,
+      fetch: server.fetch,
+      store,
+      usedChunks: [
+        [0, 2],
+        [4, 1],
+      ],
+    });
+    await disk.open();
+    expect(disk.usedChunkCount).toBe(3);
+    expect(await read(disk, 2 * 65536, 512)).toEqual(new Uint8Array(512));
+    expect(server.requests).toHaveLength(0);
+    expect(disk.complete).toBe(false);
+    disk.addChunks(
+      [0, 1, 4].map((index) => [index, image.slice(index * 65536, (index + 1) * 65536)]),
+      { remember: false },
+    );
+    await disk.flush();
+    expect(disk.complete).toBe(true);
+    // Not remembered in memory: read back from the store, still no request.
+    expect(await read(disk, 65536, 256)).toEqual(image.slice(65536, 65536 + 256));
+    expect(server.requests).toHaveLength(0);
   });
 });

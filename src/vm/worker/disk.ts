@@ -18,7 +18,7 @@ export interface ChunkStore {
 }
 
 export interface DiskCounters {
-  /** Bytes fetched from the network (Range requests and hot set). */
+  /** Bytes fetched by Range requests (disk packs are counted by their downloads). */
   networkBytes: number;
   networkRequests: number;
   /** Bytes served from the persistent store. */
@@ -37,6 +37,11 @@ export interface PersistentDiskOptions {
   fetch?: typeof fetch;
   /** Called once when the store refuses a write, so the UI can say caching is off. */
   onStoreError?: (error: unknown) => void;
+  /**
+   * Runs of chunks holding data, as [first, count] (recorded at build time). Chunks outside
+   * them are all zeros: they are answered here and never fetched.
+   */
+  usedChunks?: [number, number][];
 }
 
 type ReadCallback = (data: Uint8Array) => void;
@@ -56,9 +61,6 @@ export class PersistentDisk {
   onload: ((event: object) => void) | undefined;
   onprogress: ((event: object) => void) | undefined;
 
-  /** Chunk indices in the order they were first fetched from the network (to record a hot set). */
-  readonly fetchOrder: number[] = [];
-
   #url: string;
   #store: ChunkStore | undefined;
   #stored = new Set<number>();
@@ -69,6 +71,8 @@ export class PersistentDisk {
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #fetch: typeof fetch;
   #onStoreError: ((error: unknown) => void) | undefined;
+  #used: Uint8Array | undefined;
+  #usedCount = 0;
 
   constructor(options: PersistentDiskOptions) {
     this.#url = options.url;
@@ -79,6 +83,11 @@ export class PersistentDisk {
     this.#memoryChunks = options.memoryChunks ?? 256;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#onStoreError = options.onStoreError;
+    if (options.usedChunks) {
+      this.#used = new Uint8Array(this.chunkCount);
+      for (const [first, count] of options.usedChunks) this.#used.fill(1, first, first + count);
+      this.#usedCount = this.#used.reduce((n, u) => n + u, 0);
+    }
   }
 
   get chunkCount(): number {
@@ -88,6 +97,25 @@ export class PersistentDisk {
   /** Chunks already on this device; a warm start needs no network for these. */
   get storedChunks(): number {
     return this.#stored.size;
+  }
+
+  /** Chunks holding data (all of them when no map of used chunks was given). */
+  get usedChunkCount(): number {
+    return this.#used ? this.#usedCount : this.chunkCount;
+  }
+
+  /** True when every chunk with data is on this device: the disk works with no network. */
+  get complete(): boolean {
+    if (!this.#used || !this.#store) return false;
+    let missing = 0;
+    for (let i = 0; i < this.#used.length; i++)
+      if (this.#used[i] && !this.#stored.has(i)) missing++;
+    return missing === 0;
+  }
+
+  /** Whether a chunk is already on this device. */
+  has(index: number): boolean {
+    return this.#stored.has(index);
   }
 
   async open(): Promise<void> {
@@ -104,25 +132,15 @@ export class PersistentDisk {
     this.onload?.(Object.create(null));
   }
 
-  /** Adds chunks from the hot set (or any bulk source) to memory and the store. */
-  addChunks(entries: [number, Uint8Array][], { persist = true } = {}): void {
+  /**
+   * Adds chunks from a disk pack (or any bulk source) to the store and, unless `remember` is
+   * false (a background fill that must not push the working set out), to memory.
+   */
+  addChunks(entries: [number, Uint8Array][], { persist = true, remember = true } = {}): void {
     for (const [index, data] of entries) {
-      this.#remember(index, data);
+      if (remember) this.#remember(index, data);
       if (persist && !this.#stored.has(index)) this.#queuePut(index, data);
     }
-  }
-
-  /** Loads stored chunks into memory ahead of need (the hot set on a warm start). */
-  async preload(indices: number[]): Promise<void> {
-    const wanted = indices.filter((i) => this.#stored.has(i) && !this.#memory.has(i));
-    if (!this.#store || wanted.length === 0) return;
-    const found = await this.#store.getMany(wanted);
-    found.forEach((data, i) => {
-      if (data) {
-        this.counters.storeBytes += data.byteLength;
-        this.#remember(wanted[i]!, data);
-      }
-    });
   }
 
   get(offset: number, len: number, fn: ReadCallback, _options?: { signal?: AbortSignal }): void {
@@ -250,6 +268,8 @@ export class PersistentDisk {
     for (let index = first; index <= last; index++) {
       const chunk = this.#memory.get(index) ?? this.#inflight.get(index);
       if (chunk) result.push(chunk);
+      else if (this.#used && !this.#used[index])
+        result.push(new Uint8Array(this.#chunkLength(index)));
       else {
         result.push(undefined as never);
         (this.#stored.has(index) ? fromStore : fromNetwork).push(index);
@@ -336,7 +356,6 @@ export class PersistentDisk {
       const from = (index - first) * this.chunkSize;
       const chunk = body.slice(from, from + this.#chunkLength(index));
       chunks.push(chunk);
-      this.fetchOrder.push(index);
       this.#remember(index, chunk);
       this.#queuePut(index, chunk);
     }

@@ -3,14 +3,6 @@
 declare module "virtual:guest" {
   import type { GuestManifest, StateManifest } from "../protocol.ts";
 
-  /** Extra fields the state build may add beside the StateManifest ones. */
-  export interface StateManifestExtras {
-    /** Blocks the first commands read, as one compressed stream beside the state. */
-    hotFile?: string;
-    hotBytes?: number;
-    hotChunkBytes?: number;
-  }
-
   export const guest: GuestManifest | null;
-  export const state: (StateManifest & StateManifestExtras) | null;
+  export const state: StateManifest | null;
 }

@@ -4,6 +4,7 @@ import type { V86Image } from "v86";
 import { Machine } from "../machine.ts";
 import { warmUp } from "../warmup.ts";
 import type {
+  DiskPack,
   AgentReply,
   AgentRequest,
   GuestFile,
@@ -15,7 +16,7 @@ import type {
   MachineWorkerApi,
 } from "../protocol.ts";
 import { download } from "./download.ts";
-import { decodeHotSet, gunzip } from "./hotset.ts";
+import { readHotStream } from "./hotset.ts";
 import { PersistentDisk } from "./disk.ts";
 import { IdbChunkStore, SavedStateStore, dropOtherDisks } from "./storage.ts";
 import { attachBrowserRegistry } from "../registry/attach.ts";
@@ -45,7 +46,7 @@ export class MachineHost implements MachineWorkerApi {
   #phase: MachinePhase = "idle";
   #registry: { dispose(): void } | undefined;
   #downloads = new Map<string, { loaded: number; total: number }>();
-  #hotSetDone: Promise<void> = Promise.resolve();
+  #bootPackDone: Promise<void> = Promise.resolve();
 
   async start(onEvent: Emit): Promise<void> {
     this.#emit = onEvent;
@@ -63,7 +64,7 @@ export class MachineHost implements MachineWorkerApi {
     const [stateBytes, bioses] = await Promise.all([
       this.#loadState(signal),
       this.#loadBioses(signal),
-      this.#loadHotSet(disk, signal),
+      this.#loadBootPack(disk, signal),
     ]);
     await this.#run(stateBytes, bioses, signal);
   }
@@ -160,10 +161,96 @@ export class MachineHost implements MachineWorkerApi {
     this.#watchHealth(machine);
     // v86's JIT is cold after a restore: a hidden run now, while the first lesson is read,
     // keeps the learner's first `docker run` from paying for it.
-    if (!signal.aborted) {
-      warmUp(machine).catch((e: Error) =>
-        this.#emit({ type: "console", text: `warm-up: ${e.message}` }),
+    if (!signal.aborted) void this.#afterReady(machine, disk, signal);
+  }
+
+  /**
+   * Right after ready: the chunks the warm-up reads (one stream, not hundreds of Range
+   * requests), the warm-up itself, then the rest of the disk so later visits need no network.
+   */
+  async #afterReady(machine: Machine, disk: PersistentDisk, signal: AbortSignal): Promise<void> {
+    await this.#fetchPack(state?.warmPack, disk, signal, { remember: true });
+    if (signal.aborted) return;
+    try {
+      await warmUp(machine);
+    } catch (error) {
+      this.#emit({ type: "console", text: `warm-up: ${(error as Error).message}` });
+    }
+    if (!signal.aborted) await this.#completeOffline(disk, signal);
+  }
+
+  /**
+   * After the first start, the rest of the used disk arrives in the background as one gzip
+   * stream, so every later visit (and this one, once done) works with no network at all.
+   */
+  async #completeOffline(disk: PersistentDisk, signal: AbortSignal): Promise<void> {
+    const total = disk.usedChunkCount * disk.chunkSize;
+    const report = (ready: boolean) =>
+      this.#emit({
+        type: "offline",
+        stored: Math.min(total, disk.storedChunks * disk.chunkSize),
+        total,
+        ready,
+      });
+    if (!state?.restPack || !this.#caching) return;
+    if (disk.complete) return report(true);
+    report(false);
+    await this.#fetchPack(state.restPack, disk, signal, {
+      remember: false,
+      // The disk's own count decides here, not the marker (a chunk may have been dropped).
+      force: true,
+      onBatch: () => report(false),
+    });
+    report(disk.complete);
+  }
+
+  /**
+   * Adds one disk pack (a gzip stream of chunks) to the disk's store. Skipped when every chunk
+   * is already there; never fatal: chunks not stored are fetched when the guest reads them.
+   */
+  async #fetchPack(
+    pack: DiskPack | undefined,
+    disk: PersistentDisk,
+    signal: AbortSignal,
+    opts: {
+      remember: boolean;
+      force?: boolean;
+      onProgress?: (loaded: number) => void;
+      onBatch?: () => void;
+    },
+  ): Promise<void> {
+    if (!pack || pack.chunks === 0) return;
+    // A marker per pack: its chunks went into the store (they stay as long as the marker does).
+    const marker = `pack:${pack.file}`;
+    if (
+      !opts.force &&
+      disk.storedChunks > 0 &&
+      (await this.#states.get(marker).catch(() => undefined))
+    )
+      return;
+    try {
+      const packed = await download(vmUrl(`state/${pack.file}`), {
+        size: pack.bytes,
+        signal,
+        onProgress: opts.onProgress,
+      });
+      await readHotStream(
+        packed,
+        async (chunkSize, chunks) => {
+          if (chunkSize !== disk.chunkSize)
+            throw new Error(`disk pack chunk size ${chunkSize} differs from ${disk.chunkSize}`);
+          disk.addChunks(
+            chunks.filter((c) => !disk.has(c.index)).map((c) => [c.index, c.data]),
+            { remember: opts.remember },
+          );
+          await disk.flush();
+          opts.onBatch?.();
+        },
+        { signal },
       );
+      if (this.#caching) await this.#states.set(marker, new Uint8Array(1)).catch(() => {});
+    } catch (error) {
+      if (!signal.aborted) console.warn(`disk pack ${pack.file} not used:`, error);
     }
   }
 
@@ -212,7 +299,7 @@ export class MachineHost implements MachineWorkerApi {
       signal,
       onProgress: this.#downloadPart("state", state.compressedBytes),
     });
-    await this.#hotSetDone;
+    await this.#bootPackDone;
     this.#progress({ phase: "restoring", source: "network", caching: this.#caching });
     try {
       await this.#states.set(key, bytes);
@@ -223,34 +310,17 @@ export class MachineHost implements MachineWorkerApi {
     return bytes;
   }
 
-  /**
-   * On a first visit, the disk chunks the first commands need arrive as one gzip stream beside
-   * the state; later visits find them in the disk store (a marker says the set is complete).
-   */
-  async #loadHotSet(disk: PersistentDisk, signal: AbortSignal): Promise<void> {
+  /** Before restoring: the chunks read until the first `docker ps`, in one stream with the state. */
+  async #loadBootPack(disk: PersistentDisk, signal: AbortSignal): Promise<void> {
     let finish = () => {};
-    this.#hotSetDone = new Promise<void>((resolve) => (finish = resolve));
+    this.#bootPackDone = new Promise<void>((resolve) => (finish = resolve));
     try {
-      if (!state?.hotFile || !state.hotBytes) return;
-      const marker = `hot:${state.hotFile}`;
-      if ((await this.#states.get(marker).catch(() => undefined)) && disk.storedChunks > 0) return;
-      const packed = await download(vmUrl(`state/${state.hotFile}`), {
-        size: state.hotBytes,
-        signal,
-        onProgress: this.#downloadPart("hot", state.hotBytes),
-      });
-      const { chunkSize, chunks } = decodeHotSet(await gunzip(packed));
-      if (chunkSize !== disk.chunkSize)
-        throw new Error(
-          `hot set chunk size ${chunkSize} differs from the disk's ${disk.chunkSize}`,
-        );
-      disk.addChunks(chunks.map((c) => [c.index, c.data]));
-      await disk.flush();
-      if (this.#caching) await this.#states.set(marker, new Uint8Array(1)).catch(() => {});
-    } catch (error) {
-      // Not fatal: the disk fetches the same blocks on demand, only slower.
-      if (signal.aborted) throw error;
-      console.warn("hot set not used:", error);
+      const pack = state?.bootPack;
+      if (pack)
+        await this.#fetchPack(pack, disk, signal, {
+          remember: true,
+          onProgress: this.#downloadPart("boot", pack.bytes),
+        });
     } finally {
       finish();
     }
@@ -313,6 +383,8 @@ export class MachineHost implements MachineWorkerApi {
       size: rootfs.size,
       store: new IdbChunkStore(hash),
       onStoreError: () => this.#cachingOff(),
+      // The map is in hot-set chunks; it only applies when those are the disk's chunks.
+      usedChunks: state?.diskChunkBytes === 64 * 1024 ? state.usedChunks : undefined,
     });
     await disk.open();
     await this.#states.keepOnly(this.#currentKeys()).catch(() => {});
@@ -323,8 +395,9 @@ export class MachineHost implements MachineWorkerApi {
     const files = guest!.files;
     const keys = [`file:${files.bios.sha256}`, `file:${files.vgaBios.sha256}`];
     if (state) keys.push(`state:${state.sha256}`);
-    else keys.push(`file:${files.kernel.sha256}`, `file:${files.initrd.sha256}`);
-    if (state?.hotFile) keys.push(`hot:${state.hotFile}`);
+    for (const pack of [state?.bootPack, state?.warmPack, state?.restPack])
+      if (pack) keys.push(`pack:${pack.file}`);
+      else keys.push(`file:${files.kernel.sha256}`, `file:${files.initrd.sha256}`);
     return keys;
   }
 

@@ -1,6 +1,6 @@
-// The hot set: the root-disk chunks the first commands read, recorded when the state is built
-// and shipped beside it as one gzip stream, so a cold start makes one request instead of
-// hundreds of sequential Range requests. gzip because every browser decodes it natively
+// Disk packs: root-disk chunks recorded when the state is built and shipped beside it as gzip
+// streams (boot, warm, rest), so a first visit makes a few requests instead of hundreds of
+// sequential Range requests. gzip because every browser decodes it natively
 // (DecompressionStream); v86's zstd decoder is internal.
 //
 // Format (before gzip): "HOT1", u32 chunkSize, u32 count, then per chunk: u32 index, u32 length,
@@ -30,30 +30,68 @@ export function encodeHotSet(chunkSize: number, chunks: HotChunk[]): Uint8Array 
   return out;
 }
 
-/** Parses a decompressed hot set; throws with the reason when it is malformed. */
-export function decodeHotSet(bytes: Uint8Array): { chunkSize: number; chunks: HotChunk[] } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < 12 || view.getUint32(0, true) !== MAGIC)
-    throw new Error("hot set: not a HOT1 file");
-  const chunkSize = view.getUint32(4, true);
-  const count = view.getUint32(8, true);
-  const chunks: HotChunk[] = [];
-  let at = 12;
-  for (let i = 0; i < count; i++) {
-    if (at + 8 > bytes.byteLength) throw new Error(`hot set: truncated at chunk ${i} of ${count}`);
-    const index = view.getUint32(at, true);
-    const length = view.getUint32(at + 4, true);
-    if (at + 8 + length > bytes.byteLength || length > chunkSize)
-      throw new Error(`hot set: chunk ${i} (index ${index}) has a bad length ${length}`);
-    chunks.push({ index, data: bytes.slice(at + 8, at + 8 + length) });
-    at += 8 + length;
-  }
-  return { chunkSize, chunks };
-}
-
-export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
+/**
+ * Decodes a gzip HOT1 stream piece by piece, handing over chunks in batches, so a large pack
+ * (the whole used disk) never sits decompressed in memory at once.
+ */
+export async function readHotStream(
+  gz: Uint8Array,
+  onBatch: (chunkSize: number, chunks: HotChunk[]) => Promise<void> | void,
+  { batchBytes = 4 << 20, signal }: { batchBytes?: number; signal?: AbortSignal } = {},
+): Promise<number> {
+  const reader = new Blob([gz as Uint8Array<ArrayBuffer>])
     .stream()
-    .pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+    .pipeThrough(new DecompressionStream("gzip"))
+    .getReader();
+  let buffer = new Uint8Array(0);
+  let header: { chunkSize: number; count: number } | undefined;
+  let seen = 0;
+  let batch: HotChunk[] = [];
+  let batchSize = 0;
+  const take = (n: number): Uint8Array | undefined => {
+    if (buffer.byteLength < n) return undefined;
+    const out = buffer.subarray(0, n);
+    buffer = buffer.subarray(n);
+    return out;
+  };
+  for (;;) {
+    signal?.throwIfAborted();
+    const { value, done } = await reader.read();
+    if (value) {
+      const joined = new Uint8Array(buffer.byteLength + value.byteLength);
+      joined.set(buffer);
+      joined.set(value, buffer.byteLength);
+      buffer = joined;
+    }
+    if (!header) {
+      const head = take(12);
+      if (head) {
+        const view = new DataView(head.buffer, head.byteOffset, 12);
+        if (view.getUint32(0, true) !== MAGIC) throw new Error("hot set: not a HOT1 file");
+        header = { chunkSize: view.getUint32(4, true), count: view.getUint32(8, true) };
+      }
+    }
+    while (header && seen < header.count && buffer.byteLength >= 8) {
+      const view = new DataView(buffer.buffer, buffer.byteOffset, 8);
+      const index = view.getUint32(0, true);
+      const length = view.getUint32(4, true);
+      if (length > header.chunkSize)
+        throw new Error(`hot set: chunk ${seen} (index ${index}) has a bad length ${length}`);
+      if (buffer.byteLength < 8 + length) break;
+      take(8);
+      batch.push({ index, data: take(length)!.slice() });
+      batchSize += length;
+      seen++;
+      if (batchSize >= batchBytes) {
+        await onBatch(header.chunkSize, batch);
+        batch = [];
+        batchSize = 0;
+      }
+    }
+    if (done) break;
+  }
+  if (!header || seen !== header.count)
+    throw new Error(`hot set: truncated at chunk ${seen} of ${header?.count ?? "?"}`);
+  if (batch.length > 0) await onBatch(header.chunkSize, batch);
+  return seen;
 }
