@@ -159,6 +159,7 @@ export const en = {
   nextLesson: "Next lesson: {title}",
   waitingForMachine: "Waiting for the machine…",
   lessonError: "The lesson could not talk to the machine: {message}",
+  dismiss: "Dismiss",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -324,6 +325,7 @@ export const ko: Messages = {
   nextLesson: "다음 레슨: {title}",
   waitingForMachine: "머신을 기다리는 중…",
   lessonError: "레슨이 머신과 대화하지 못했습니다: {message}",
+  dismiss: "닫기",
 };
 
 export const locales = { en, ko } as const;

@@ -230,6 +230,11 @@ export class Tutorial {
     }
   }
 
+  /** Hide a pack's problem report once the learner has read it. */
+  dismissProblem(source: string): void {
+    this.problems = this.problems.filter((p) => p.source !== source);
+  }
+
   dispose(): void {
     this.#abort.abort();
     this.#closeRunner();

@@ -65,7 +65,7 @@ describe("guided lessons on the real engine", () => {
     await ready(page);
     await page.click(`${pane} button[data-lesson="what-is-docker"]`);
     await waitFor(page, `${step("client-version")}[data-status="current"]`);
-    expect(await page.locator(`${pane} h2`).innerText()).toBe("What Docker is");
+    expect(await page.locator(`${pane} #lesson-title`).innerText()).toBe("What Docker is");
     // The checks run once the runner is live: the step lists its check as not passed yet.
     await waitFor(page, `${step("client-version")} [data-check="fail"]`);
   });
@@ -152,11 +152,14 @@ describe("guided lessons on the real engine", () => {
 
   it("shows a malformed teacher pack's problems and keeps the built-in lessons", async () => {
     const { page } = browser;
-    await page.route("**/packs/broken.json", (route) =>
-      route.fulfill({
-        contentType: "application/json",
-        body: JSON.stringify({ format: 1, name: "Broken", lessons: [{ id: "Not A Slug" }] }),
-      }),
+    // A URL predicate, not a glob: the page's own URL contains the pack path in its query.
+    await page.route(
+      (url) => url.pathname === "/packs/broken.json",
+      (route) =>
+        route.fulfill({
+          contentType: "application/json",
+          body: JSON.stringify({ format: 1, name: "Broken", lessons: [{ id: "Not A Slug" }] }),
+        }),
     );
     await page.goto(`${server.url}?pack=/packs/broken.json`);
     await waitFor(page, `${pane} [data-pack-error]`);
