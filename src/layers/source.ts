@@ -20,13 +20,19 @@ export const CONFIGS_SCRIPT =
   'cat "$d/$f" 2>/dev/null || printf null; s=,; done; printf "]"';
 
 /**
- * Lists a layer directory: `path<TAB>type<TAB>size` lines sorted by path, at most $2 of them,
- * then `#total N`. Type is find's %y: f file, d dir, l link, c char device (an overlay whiteout:
- * the layer deletes that path).
+ * Lists a layer directory (perl: the guest's one scripting tool that is surely there): one
+ * `path<TAB>type<TAB>size` line per path in tree order, at most $2 of them, then `#total N`.
+ * Type f file, d dir, l link, c char device (an overlay whiteout: the layer deletes that path).
  */
-export const FILES_SCRIPT =
-  'cd "$1" 2>/dev/null || exit 3; find . -mindepth 1 -printf "%P\\t%y\\t%s\\n" | LC_ALL=C sort | ' +
-  'awk -v n="$2" \'NR<=n{print} END{print "#total " NR}\'';
+export const FILES_SCRIPT = [
+  "my ($dir, $max) = @ARGV; chdir $dir or exit 3; my ($total, @out) = (0);",
+  "sub walk { my $p = shift; opendir(my $d, $p eq '' ? '.' : $p) or return;",
+  " for my $e (sort grep { $_ ne '.' && $_ ne '..' } readdir $d) {",
+  "  my $r = $p eq '' ? $e : \"$p/$e\"; my @st = lstat $r; $total++;",
+  "  my $t = -l _ ? 'l' : -d _ ? 'd' : -c _ ? 'c' : -f _ ? 'f' : 'o';",
+  "  push @out, \"$r\\t$t\\t$st[7]\\n\" if @out < $max; walk($r) if $t eq 'd' } }",
+  "walk(''); print @out; print \"#total $total\\n\";",
+].join("\n");
 
 export type LayerFileKind = "file" | "dir" | "link" | "deleted" | "other";
 
@@ -110,7 +116,7 @@ export class LayerReader {
 
   /** The files a layer adds, changes or deletes, read from its directory in the guest. */
   async files(dir: string, limit = 400): Promise<LayerFiles> {
-    const reply = await this.engine.exec(["sh", "-c", FILES_SCRIPT, "sh", dir, String(limit)], {
+    const reply = await this.engine.exec(["perl", "-e", FILES_SCRIPT, dir, String(limit)], {
       timeoutMs: 60_000,
     });
     if (reply.exit !== 0)
