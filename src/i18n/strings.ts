@@ -160,6 +160,33 @@ export const en = {
   waitingForMachine: "Waiting for the machine…",
   lessonError: "The lesson could not talk to the machine: {message}",
   dismiss: "Dismiss",
+  previewTab: "Preview",
+  previewTitle: "Preview of a published port",
+  previewNone:
+    "No container publishes a port yet. Run one with `-p`, for example `docker run -d -p 8080:80 nginx`, and it appears here.",
+  previewWaiting: "The preview works once the machine is ready.",
+  previewPorts: "Published ports",
+  previewPortLabel: "Port {port}: {name} ({image})",
+  previewChip: "Port {port}",
+  previewChipTitle: "Open port {port} ({name}) in the preview",
+  previewAddress: "Path on localhost:{port}",
+  previewGo: "Go",
+  previewReload: "Reload",
+  previewOpenTab: "Open in a new tab",
+  previewFrame: "Page served by localhost:{port}",
+  previewChecking: "Connecting to localhost:{port}…",
+  previewRefused:
+    "Nothing is listening on localhost:{port}. Is the container running? Check with `docker ps`.",
+  previewStopped:
+    "The container that published port {port} has stopped. Start it again, then reload.",
+  previewReset: "localhost:{port} closed the connection without a complete answer.",
+  previewTimeout: "localhost:{port} did not answer in time. The server may still be starting.",
+  previewError: "The preview could not reach localhost:{port}: {error}",
+  previewFailTitle: "No answer from the container",
+  previewFailHint:
+    "Start the container (`docker start NAME`) or check its port with `docker ps`, then reload.",
+  previewNoWorker:
+    "This browser does not allow the service worker the preview needs (private mode?). The terminal still works.",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -326,6 +353,32 @@ export const ko: Messages = {
   waitingForMachine: "머신을 기다리는 중…",
   lessonError: "레슨이 머신과 대화하지 못했습니다: {message}",
   dismiss: "닫기",
+  previewTab: "미리 보기",
+  previewTitle: "공개된 포트 미리 보기",
+  previewNone:
+    "아직 포트를 공개한 컨테이너가 없습니다. `-p`로 실행해 보세요. 예: `docker run -d -p 8080:80 nginx`. 그러면 여기에 나타납니다.",
+  previewWaiting: "머신이 준비되면 미리 보기를 쓸 수 있습니다.",
+  previewPorts: "공개된 포트",
+  previewPortLabel: "포트 {port}: {name} ({image})",
+  previewChip: "포트 {port}",
+  previewChipTitle: "포트 {port}({name})를 미리 보기로 열기",
+  previewAddress: "localhost:{port}의 경로",
+  previewGo: "이동",
+  previewReload: "새로 고침",
+  previewOpenTab: "새 탭에서 열기",
+  previewFrame: "localhost:{port}가 보낸 페이지",
+  previewChecking: "localhost:{port}에 연결하는 중…",
+  previewRefused:
+    "localhost:{port}에서 기다리는 서버가 없습니다. 컨테이너가 실행 중인가요? `docker ps`로 확인하세요.",
+  previewStopped: "포트 {port}를 공개한 컨테이너가 멈췄습니다. 다시 시작한 뒤 새로 고침하세요.",
+  previewReset: "localhost:{port}가 응답을 끝까지 보내지 않고 연결을 닫았습니다.",
+  previewTimeout: "localhost:{port}가 제때 응답하지 않았습니다. 서버가 아직 시작 중일 수 있습니다.",
+  previewError: "미리 보기가 localhost:{port}에 닿지 못했습니다: {error}",
+  previewFailTitle: "컨테이너가 응답하지 않습니다",
+  previewFailHint:
+    "컨테이너를 시작하거나(`docker start 이름`) `docker ps`로 포트를 확인한 뒤 새로 고침하세요.",
+  previewNoWorker:
+    "이 브라우저는 미리 보기에 필요한 서비스 워커를 허용하지 않습니다(사생활 보호 모드?). 터미널은 그대로 쓸 수 있습니다.",
 };
 
 export const locales = { en, ko } as const;

@@ -2,6 +2,8 @@ import * as Comlink from "comlink";
 import type {
   AgentRequest,
   AgentReply,
+  GuestHttpRequest,
+  GuestHttpResponse,
   LearnerPort,
   MachineEvent,
   MachinePhase,
@@ -158,6 +160,12 @@ export class MachineClient {
   async agent(request: AgentRequest): Promise<AgentReply> {
     if (!this.#link) throw new Error("The machine is not started.");
     return this.#link.api.agent(request);
+  }
+
+  /** HTTP to a port the guest publishes; failures (refused, reset, timeout) come back as values. */
+  async http(port: number, request: GuestHttpRequest): Promise<GuestHttpResponse> {
+    if (!this.#link) return { ok: false, reason: "error", message: "The machine is not started." };
+    return this.#link.api.http(port, request);
   }
 
   /** Restores the base state; terminals stay attached and see the fresh prompt. */

@@ -173,6 +173,35 @@ export type MachineEvent =
    */
   | { type: "offline"; stored: number; total: number; ready: boolean };
 
+/** One HTTP request to a port the guest publishes, as a browser would send to localhost:PORT. */
+export interface GuestHttpRequest {
+  method: string;
+  /** Path and query, starting with `/`. */
+  path: string;
+  headers?: [string, string][];
+  body?: Uint8Array;
+  /** Give up after this long (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** Why a request to the guest got no answer: nothing listens, the server hung up, or silence. */
+export interface GuestHttpFailure {
+  ok: false;
+  reason: "refused" | "reset" | "timeout" | "error";
+  message: string;
+}
+
+export type GuestHttpResponse =
+  | {
+      ok: true;
+      status: number;
+      statusText: string;
+      headers: [string, string][];
+      /** The decoded body (the request asks for no content encoding). */
+      body: Uint8Array;
+    }
+  | GuestHttpFailure;
+
 /** The worker's API as wrapped by comlink. Callbacks passed in must be `Comlink.proxy`-wrapped. */
 export interface MachineWorkerApi {
   start(onEvent: (event: MachineEvent) => void): Promise<void>;
@@ -182,4 +211,6 @@ export interface MachineWorkerApi {
   stats(): Promise<MachineStats>;
   reset(): Promise<void>;
   dispose(): Promise<void>;
+  /** HTTP to a port published in the guest (the preview, lesson checks); failures are values. */
+  http(port: number, request: GuestHttpRequest): Promise<GuestHttpResponse>;
 }

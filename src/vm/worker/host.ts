@@ -21,6 +21,8 @@ import { PersistentDisk } from "./disk.ts";
 import { IdbChunkStore, SavedStateStore, dropOtherDisks } from "./storage.ts";
 import { attachBrowserRegistry } from "../registry/attach.ts";
 import { missingImageAdvice } from "../registry/advice.ts";
+import { guestHttp } from "../preview/guest.ts";
+import type { GuestHttpRequest, GuestHttpResponse } from "../protocol.ts";
 
 /** URL of a guest artifact, relative to the app (works under any static host path). */
 function vmUrl(path: string): string {
@@ -86,6 +88,13 @@ export class MachineHost implements MachineWorkerApi {
     if (!this.#machine) throw new Error("The machine is not running.");
     const stats = await this.#machine.stats();
     return { ...stats, diskBytesFetched: this.#disk?.counters.networkBytes ?? 0 };
+  }
+
+  /** HTTP to a port the guest publishes (the preview pane, lesson checks). */
+  async http(port: number, request: GuestHttpRequest): Promise<GuestHttpResponse> {
+    if (!this.#machine)
+      return { ok: false, reason: "error", message: "The machine is not running." };
+    return guestHttp(this.#machine.emulator as never, port, request);
   }
 
   /** Back to the saved base state: containers and files made since are gone. */
