@@ -53,6 +53,10 @@ function affectsPorts(event: AgentEvent): boolean {
   return event.event === "hello" || event.event === "dockerd";
 }
 
+/** How long a just-started container gets to begin listening: 15 × 200 ms. */
+const STARTING_TRIES = 15;
+const STARTING_RETRY_MS = 200;
+
 // Through a cast: Node's type check of the unit tests has no Vite `import.meta.env` types.
 const APP_BASE = (import.meta as { env?: { BASE_URL?: string } }).env?.BASE_URL ?? "/";
 
@@ -143,13 +147,17 @@ export class PreviewState {
   async check(): Promise<void> {
     const port = this.port;
     if (port === undefined) return;
+    const seq = ++this.#checks;
     this.status = { kind: "checking" };
-    const res = await this.#machine.http(port, {
-      method: "HEAD",
-      path: this.path,
-      timeoutMs: 10_000,
-    });
-    if (this.port !== port) return;
+    let res = await this.#ask(port);
+    // A server in a container that just started listens a moment after `docker run -d` returns:
+    // while the engine says the port is published, "refused" means "not yet" for a few tries.
+    for (let i = 0; i < STARTING_TRIES && !res.ok && res.reason === "refused"; i++) {
+      if (!this.#isPublished(port) || seq !== this.#checks) break;
+      await new Promise((resolve) => setTimeout(resolve, STARTING_RETRY_MS));
+      res = await this.#ask(port);
+    }
+    if (seq !== this.#checks || this.port !== port) return;
     if (res.ok) {
       this.status = { kind: "ok" };
       this.loads++;
@@ -177,6 +185,12 @@ export class PreviewState {
   /** Ports seen published during this visit: a port that vanished from the list has stopped. */
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, not drawn
   #known = new Set<number>();
+
+  #checks = 0;
+
+  #ask(port: number) {
+    return this.#machine.http(port, { method: "HEAD", path: this.path, timeoutMs: 10_000 });
+  }
 
   #isPublished(port: number): boolean {
     return this.ports.some((p) => p.port === port);
