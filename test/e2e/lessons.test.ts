@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { Page } from "playwright-core";
 import {
   PROMPT,
   openBrowser,
   serveApp,
+  terminalText,
   typeCommand,
   waitForPhase,
   waitForText,
@@ -30,17 +31,44 @@ const pane = '[data-testid="lesson-pane"]';
 const step = (id: string) => `${pane} article[data-step="${id}"]`;
 const navPill = (id: string) => `${pane} [data-step-nav="${id}"]`;
 
-/** Waits for a selector, failing with the lesson pane's text so a mismatch is readable. */
+/** What the learner sees, for failure messages: the lesson pane and terminal 1. */
+async function screen(page: Page): Promise<string> {
+  const lesson = await page
+    .locator(pane)
+    .innerText()
+    .catch(() => "(no lesson pane)");
+  const terminal = await terminalText(page, 1).catch(() => "(no terminal)");
+  return `the lesson pane shows:\n${lesson}\n--- terminal 1 shows:\n${terminal}`;
+}
+
+/** Waits for a selector, failing with what the learner sees so a mismatch is readable. */
 async function waitFor(page: Page, selector: string, timeoutMs = 60_000): Promise<void> {
   try {
     await page.waitForSelector(selector, { timeout: timeoutMs });
   } catch (error) {
-    const text = await page
-      .locator(pane)
-      .innerText()
-      .catch(() => "(no pane)");
+    throw new Error(`${selector} did not appear within ${timeoutMs} ms; ${await screen(page)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Waits until an element's text matches. */
+async function waitForTextIn(
+  page: Page,
+  selector: string,
+  pattern: RegExp,
+  timeoutMs = 30_000,
+): Promise<void> {
+  try {
+    await page.waitForFunction(
+      ({ selector, source }) =>
+        new RegExp(source).test(document.querySelector(selector)?.textContent ?? ""),
+      { selector, source: pattern.source },
+      { timeout: timeoutMs, polling: 100 },
+    );
+  } catch (error) {
     throw new Error(
-      `${selector} did not appear within ${timeoutMs} ms; the lesson pane shows:\n${text}`,
+      `${selector} never matched ${pattern} in ${timeoutMs} ms; ${await screen(page)}`,
       {
         cause: error,
       },
@@ -74,13 +102,10 @@ describe("guided lessons on the real engine", () => {
     const { page } = browser;
     await typeCommand(page, 1, "docker -version");
     await waitFor(page, `${step("client-version")} [data-check="fail"] .why`);
-    await page.waitForFunction(
-      (selector) =>
-        /your last command was docker -version, exit \d+/.test(
-          document.querySelector(selector)?.textContent ?? "",
-        ),
+    await waitForTextIn(
+      page,
       `${step("client-version")} [data-check="fail"] .why`,
-      { timeout: 30_000 },
+      /your last command was docker -version, exit \d+/,
     );
     expect(await page.locator(`${step("client-version")} .why`).innerText()).toMatch(
       /^No command matching docker \(-v\|--version\) has finished since this step began/,
@@ -133,11 +158,11 @@ describe("guided lessons on the real engine", () => {
   it("follows the language picker", async () => {
     const { page } = browser;
     await page.selectOption('select[aria-label="Language"]', "ko");
+    onTestFinished(() => page.selectOption("header select", "en").then(() => undefined));
     await waitFor(page, `${pane} button[data-lesson="what-is-docker"]`);
     expect(
       await page.locator(`${pane} button[data-lesson="what-is-docker"] .title`).innerText(),
     ).toBe("Docker란?");
-    await page.selectOption('select[aria-label="언어"]', "en");
   });
 
   it("restarts a lesson after a confirm: its marks are cleared", async () => {
