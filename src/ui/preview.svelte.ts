@@ -7,6 +7,7 @@ import type { ContainerSummary } from "../engine/types.ts";
 import type { I18n } from "../i18n/i18n.svelte.ts";
 import type { MachineClient } from "../vm/client.svelte.ts";
 import type { AgentEvent, GuestHttpFailure } from "../vm/protocol.ts";
+import type { FrameFetchMessage, FrameFetchReply } from "../vm/preview/shim.ts";
 import {
   PreviewResponder,
   type PreviewRequestMessage,
@@ -166,6 +167,37 @@ export class PreviewState {
     } else {
       this.status = { kind: "failed", reason: res.reason, message: res.message };
     }
+  }
+
+  /** Answers a `fetch()` the page in the frame made (see src/vm/preview/shim.ts). */
+  async answerFrameFetch(message: FrameFetchMessage, port: number): Promise<FrameFetchReply> {
+    const res = await this.#machine.http(port, {
+      method: message.method,
+      path: message.path.startsWith("/") ? message.path : `/${message.path}`,
+      headers: message.headers.filter(([n]) => !/^(cookie|authorization)$/i.test(n)),
+      body: message.body,
+    });
+    if (!res.ok)
+      return {
+        type: "preview-fetch-reply",
+        id: message.id,
+        status: 0,
+        statusText: "",
+        headers: [],
+        body: new Uint8Array(0),
+        error: res.message,
+      };
+    return {
+      type: "preview-fetch-reply",
+      id: message.id,
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers.filter(
+        ([n]) =>
+          !/^(connection|keep-alive|transfer-encoding|content-encoding|content-length)$/i.test(n),
+      ),
+      body: res.body,
+    };
   }
 
   /** Answers one request the service worker forwarded; public for tests. */

@@ -1,6 +1,6 @@
 // The Preview tab in the real page: the learner runs `docker run -d -p 8080:80 nginx` in the
 // terminal, the port appears in the status bar, the preview shows nginx's page through the
-// service-worker route (TCP into the guest, no server), a page with CSS and JS loads whole, the
+// service-worker route (TCP into the guest, no server), a page with CSS, JS and a fetch() works, the
 // page cannot read the app's storage, the same route works in a new tab, and after
 // `docker stop` the preview says the server is gone.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -106,11 +106,17 @@ describe("the Preview tab", () => {
 
     // A page with a stylesheet and a script beside it (like the lessons' game) loads whole.
     await putFile(page, "style.css", "h1 { color: rgb(1, 2, 3); }");
-    await putFile(page, "app.js", 'document.getElementById("out").textContent = "script ran";');
+    await putFile(page, "data.json", '{"msg": "fetched from the guest"}');
+    await putFile(
+      page,
+      "app.js",
+      'document.getElementById("out").textContent = "script ran";\n' +
+        'fetch("data.json").then((r) => r.json()).then((d) => (document.getElementById("got").textContent = d.msg));',
+    );
     await putFile(
       page,
       "index.html",
-      '<!doctype html><title>Game</title><link rel="stylesheet" href="style.css"><h1>Game</h1><p id="out"></p><script src="app.js"></script>',
+      '<!doctype html><title>Game</title><link rel="stylesheet" href="style.css"><h1>Game</h1><p id="out"></p><p id="got"></p><script src="app.js"></script>',
     );
     const address = page.locator("#preview-panel .address input");
     await address.fill("/g/");
@@ -118,6 +124,8 @@ describe("the Preview tab", () => {
     const game = await previewFrame(page);
     await game.waitForSelector("text=script ran", { timeout: 60_000 });
     expect(await game.$eval("h1", (h) => getComputedStyle(h).color)).toBe("rgb(1, 2, 3)");
+    // The page's own fetch() reaches the guest through the app around the frame.
+    await game.waitForSelector("text=fetched from the guest", { timeout: 60_000 });
 
     // "Open in a new tab" is the same route, served by this page's machine.
     const href = await page.getAttribute("#preview-panel a.open", "href");

@@ -1,9 +1,11 @@
 // The preview's page rewriting and the page's answers to the service worker, against a fake
 // guest server: the lesson's game (HTML + CSS + JS), images, CSS url()s, links, failures.
 import fs from "node:fs";
-import { describe, expect, it } from "vitest";
+import vm from "node:vm";
+import { describe, expect, it, vi } from "vitest";
 import { inlineSubresources } from "../../src/vm/preview/inline.ts";
 import { PreviewResponder, type PreviewRequestMessage } from "../../src/vm/preview/responder.ts";
+import { fetchShim, withFetchShim } from "../../src/vm/preview/shim.ts";
 import type { GuestHttpRequest, GuestHttpResponse } from "../../src/vm/protocol.ts";
 
 const enc = new TextEncoder();
@@ -191,7 +193,9 @@ describe("PreviewResponder", () => {
     expect(reply.headers).toContainEqual(["Server", "Apache"]);
     expect(reply.headers).toContainEqual(["Content-Type", "text/html; charset=utf-8"]);
     expect(reply.headers.map(([n]) => n.toLowerCase())).not.toContain("content-length");
-    expect(dec.decode(reply.body)).toBe('<p>café</p><img src="data:image/png;base64,UE5H">');
+    expect(dec.decode(reply.body)).toBe(
+      fetchShim("/preview/8080") + '<p>café</p><img src="data:image/png;base64,UE5H">',
+    );
     const first = guest.requests[0]!.request;
     expect(first.headers?.map(([n]) => n)).toEqual(["Accept"]);
   });
@@ -232,5 +236,107 @@ describe("PreviewResponder", () => {
     const reply = await new PreviewResponder(guest.http, text).answer(message());
     expect(reply.status).toBe(504);
     expect(dec.decode(reply.body)).toContain("Slow 8080");
+  });
+});
+
+describe("the fetch shim in the preview's pages", () => {
+  it("goes first in <head>, or first of all", () => {
+    const shim = fetchShim("/preview/80");
+    expect(withFetchShim("<!doctype html><html><head><title>x</title>", "/preview/80")).toBe(
+      `<!doctype html><html><head>${shim}<title>x</title>`,
+    );
+    expect(withFetchShim("<!DOCTYPE html><p>hi", "/preview/80")).toBe(
+      `<!DOCTYPE html>${shim}<p>hi`,
+    );
+    expect(withFetchShim("<p>hi", "/preview/80")).toBe(`${shim}<p>hi`);
+  });
+
+  /** Runs the shim in a window-like context inside a frame; returns its fetch and the posts. */
+  function framedPage() {
+    const posted: { data: Record<string, unknown>; target: string }[] = [];
+    const listeners: ((event: { source: unknown; data: unknown }) => void)[] = [];
+    const parent = {
+      postMessage: (data: Record<string, unknown>, target: string) => posted.push({ data, target }),
+    };
+    const window: Record<string, unknown> = {
+      parent,
+      fetch: async () => "from the network",
+      addEventListener: (_type: string, fn: (event: { source: unknown; data: unknown }) => void) =>
+        listeners.push(fn),
+    };
+    window.window = window;
+    const code = fetchShim("/preview/8080").replace(/^<script>|<\/script>$/g, "");
+    vm.runInContext(
+      code,
+      vm.createContext({
+        window,
+        location: { origin: "http://app.test" },
+        Request,
+        Response,
+        URL,
+        Map,
+        TypeError,
+        Uint8Array,
+        Promise,
+      }),
+    );
+    const fetch = window.fetch as (input: string, init?: RequestInit) => Promise<Response | string>;
+    const reply = (data: unknown, source: unknown = parent) =>
+      listeners.forEach((l) => l({ source, data }));
+    return { fetch, posted, reply, parent };
+  }
+
+  it("a same-server fetch goes to the app around the frame and gets the guest's answer", async () => {
+    const page = framedPage();
+    const pending = page.fetch("http://app.test/preview/8080/api/items?x=1", {
+      method: "POST",
+      body: "a=1",
+    });
+    await vi.waitFor(() => expect(page.posted).toHaveLength(1));
+    const { data, target } = page.posted[0]!;
+    expect(target).toBe("*");
+    expect(data).toMatchObject({ type: "preview-fetch", path: "/api/items?x=1", method: "POST" });
+    expect(dec.decode(data.body as Uint8Array)).toBe("a=1");
+    // A reply from anyone but the parent is ignored.
+    page.reply(
+      {
+        type: "preview-fetch-reply",
+        id: data.id,
+        status: 500,
+        statusText: "",
+        headers: [],
+        body: new Uint8Array(),
+      },
+      {},
+    );
+    page.reply({
+      type: "preview-fetch-reply",
+      id: data.id,
+      status: 201,
+      statusText: "Created",
+      headers: [["Content-Type", "application/json"]],
+      body: enc.encode('{"ok":true}'),
+    });
+    const res = (await pending) as Response;
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it("root-relative paths are the guest's; other hosts use the page's own fetch; no answer rejects", async () => {
+    const page = framedPage();
+    expect(await page.fetch("https://example.com/x.json")).toBe("from the network");
+    const pending = page.fetch("http://app.test/api");
+    await vi.waitFor(() => expect(page.posted).toHaveLength(1));
+    expect(page.posted[0]!.data.path).toBe("/api");
+    page.reply({
+      type: "preview-fetch-reply",
+      id: page.posted[0]!.data.id,
+      error: "nothing listens",
+      status: 0,
+      statusText: "",
+      headers: [],
+      body: new Uint8Array(),
+    });
+    await expect(pending).rejects.toThrow("nothing listens");
   });
 });

@@ -4,6 +4,7 @@
 // page that says what happened, in the learner's language. DOM-free.
 import type { GuestHttpRequest, GuestHttpResponse } from "../protocol.ts";
 import { inlineSubresources } from "./inline.ts";
+import { withFetchShim } from "./shim.ts";
 
 /** What the service worker posts (one MessagePort rides along for the answer). */
 export interface PreviewRequestMessage {
@@ -83,7 +84,7 @@ export class PreviewResponder {
           return { contentType: header(r.headers, "content-type") ?? "", body: r.body };
         },
       });
-      body = new TextEncoder().encode(rewritten);
+      body = new TextEncoder().encode(withFetchShim(rewritten, msg.routeBase));
       outHeaders = outHeaders.filter(([n]) => n.toLowerCase() !== "content-type");
       outHeaders.push(["Content-Type", "text/html; charset=utf-8"]);
     }
