@@ -92,11 +92,19 @@ async function answer(request, port, path) {
   headers.append("Content-Security-Policy", SANDBOX);
   headers.set("Cache-Control", "no-store");
   const empty = method === "HEAD" || [101, 204, 205, 304].includes(got.status);
-  return new Response(empty ? null : got.body, {
-    status: got.status,
-    statusText: got.statusText,
-    headers,
-  });
+  try {
+    return new Response(empty ? null : got.body, {
+      status: got.status,
+      statusText: got.statusText,
+      headers,
+    });
+  } catch (error) {
+    // A status or reason phrase a browser cannot express (say 1xx, or non-Latin-1 text).
+    return textPage(
+      502,
+      `Port ${port} answered ${got.status}, which a browser cannot show: ${error}`,
+    );
+  }
 }
 
 /** The window that runs the machine: the app's own tab, most recently focused first. */
