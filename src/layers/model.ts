@@ -122,7 +122,12 @@ export function layerSteps(record: ImageRecord): HistoryItem[] {
   const config = record.configHistory;
   if (config && config.length === oldest.length)
     return oldest.filter((_, i) => !config[i]!.empty_layer);
-  return oldest.filter((h) => h.Size > 0 || !EMPTY_STEP.test(h.CreatedBy.trim()));
+  const layers = record.inspect.RootFS.Layers?.length ?? 0;
+  const guess = oldest.filter((h) => h.Size > 0 || !EMPTY_STEP.test(h.CreatedBy.trim()));
+  if (guess.length === layers) return guess;
+  // Images assembled by hand record commands that made no layer: trust sizes alone if they fit.
+  const sized = oldest.filter((h) => h.Size > 0);
+  return sized.length === layers ? sized : guess;
 }
 
 /** A history line as a learner would write it in a Dockerfile. */
@@ -190,7 +195,8 @@ export function buildPicture(snapshot: EngineSnapshot): LayerPicture {
           diffId,
           depth,
           createdBy: step?.CreatedBy ?? "",
-          label: step ? shortLabel(step.CreatedBy) : "",
+          // `docker import` leaves no command, only a comment ("Imported from ...").
+          label: step ? shortLabel(step.CreatedBy) || shortLabel(step.Comment) : "",
           size: step?.Size ?? 0,
           created: step?.Created ?? 0,
           comment: step?.Comment ?? "",

@@ -14,7 +14,7 @@ import {
   type ImageRecord,
 } from "../../src/layers/model.ts";
 import { CONFIGS_SCRIPT, parseFiles } from "../../src/layers/source.ts";
-import { RecordedAgent, type AgentFixture } from "../fixtures/agent/recorded-agent.ts";
+import { RecordedAgent, loadFixture, type AgentFixture } from "../fixtures/agent/recorded-agent.ts";
 
 // Hand-made engine data in the engine's own shapes: httpd (three layers, metadata steps in
 // between), my-site built FROM httpd with one COPY, and an imported busybox.
@@ -353,5 +353,91 @@ describe("live layers", () => {
     feed.setActive(true);
     expect((await shown).picture.stacks).toHaveLength(3);
     feed.dispose();
+  });
+});
+
+describe("layer model on a real guest's answers (recorded by record-layers.ts)", () => {
+  type Recording = AgentFixture & {
+    exec: Record<string, { exit: number; stdout: string; stderr: string }>;
+  };
+  const recording = loadFixture("layers-httpd.json") as Recording;
+  function recordedFeed() {
+    const agent = new RecordedAgent(recording);
+    agent.execHandler = (argv) => recording.exec[JSON.stringify(argv)];
+    return new LayersFeed(new DockerEngine(agent));
+  }
+
+  it("httpd's layers are shared with my-site, which adds one COPY layer (EXPOSE adds none)", async () => {
+    const feed = recordedFeed();
+    await feed.refresh();
+    const picture = feed.picture!;
+    const httpd = picture.stacks.find((s) => s.tags.includes("httpd:latest"))!;
+    const site = picture.stacks.find((s) => s.tags.includes("my-site:latest"))!;
+    expect(httpd.layers.length).toBeGreaterThan(0);
+    expect(site.layers).toHaveLength(httpd.layers.length + 1);
+    site.layers.slice(0, -1).forEach((layer, i) => {
+      expect(layer).toBe(httpd.layers[i]);
+      expect(layer.images).toEqual(expect.arrayContaining([httpd.id, site.id]));
+      expect(layer.label).not.toBe("");
+    });
+    const top = site.layers.at(-1)!;
+    expect(top.label).toMatch(/^COPY file:[0-9a-f]{12} \/usr\/local\/apache2\/htdocs\/$/);
+    expect(top.size).toBe(17);
+    expect(top.dir).toMatch(/^\/var\/lib\/docker\/overlay2\/\w+\/diff$/);
+    // The httpd stack sits right before what is built on it.
+    expect(picture.stacks.indexOf(site)).toBe(picture.stacks.indexOf(httpd) + 1);
+    feed.dispose();
+  });
+
+  it("web's writable layer shows the file it added and the one it deleted; idle has none", async () => {
+    const feed = recordedFeed();
+    await feed.refresh();
+    const picture = feed.picture!;
+    const all = picture.stacks.flatMap((s) => s.containers);
+    const web = all.find((c) => c.name === "web")!;
+    expect(web.changes).toEqual(
+      expect.arrayContaining([
+        { path: "/usr/local/apache2/htdocs/new.html", kind: "A" },
+        { path: "/usr/local/apache2/htdocs/index.html", kind: "D" },
+      ]),
+    );
+    const idle = all.find((c) => c.name === "idle")!;
+    expect(idle.changes).toEqual([]);
+    expect(picture.stacks.find((s) => s.containers.includes(idle))?.name).toBe("busybox:latest");
+    feed.dispose();
+  });
+
+  it("lists the files the COPY layer holds", async () => {
+    const feed = recordedFeed();
+    await feed.refresh();
+    const site = feed.picture!.stacks.find((s) => s.tags.includes("my-site:latest"))!;
+    const files = await feed.reader.files(site.layers.at(-1)!.dir!);
+    expect(files.entries).toContainEqual({
+      path: "usr/local/apache2/htdocs/index.html",
+      kind: "file",
+      size: 17,
+    });
+    expect(files.truncated).toBe(false);
+    feed.dispose();
+  });
+});
+
+describe("layer model without the image configs", () => {
+  it("still matches the recorded httpd, whose history names commands that made no layer", () => {
+    const recording = loadFixture("layers-httpd.json");
+    const images = recording.api["GET /v1.41/images/json"]!.body as EngineSnapshot["images"];
+    const records = new Map<string, ImageRecord>();
+    for (const i of images)
+      records.set(i.Id, {
+        inspect: recording.api[`GET /v1.41/images/${i.Id}/json`]!.body as ImageRecord["inspect"],
+        history: recording.api[`GET /v1.41/images/${i.Id}/history`]!.body as HistoryItem[],
+      });
+    const picture = buildPicture({ images, records, containers: [] });
+    const site = picture.stacks.find((s) => s.tags.includes("my-site:latest"))!;
+    expect(site.layers.map((l) => l.size > 0)).toEqual(site.layers.map(() => true));
+    expect(site.layers.at(-1)!.label).toMatch(/^COPY /);
+    expect(site.layers[0]!.label).toMatch(/debian/);
+    const busybox = picture.stacks.find((s) => s.tags.includes("busybox:latest"))!;
+    expect(busybox.layers[0]!.label).toBe("Imported from -");
   });
 });
