@@ -109,8 +109,14 @@ export class Tutorial {
   /** The lesson list with completion marks for the chosen pack. */
   async refreshList(): Promise<void> {
     const lessons = this.lessons;
-    const list = await lessonList(lessons, this.#progress);
-    if (lessons === this.lessons) this.summaries = list;
+    try {
+      const list = await lessonList(lessons, this.#progress);
+      if (lessons === this.lessons) this.summaries = list;
+    } catch (error) {
+      // Storage refused (quota, private mode): list the lessons without marks, say why.
+      this.error = message(error);
+      if (lessons === this.lessons) this.summaries = await lessonList(lessons, NO_PROGRESS);
+    }
   }
 
   choosePack(key: string): void {
@@ -133,7 +139,10 @@ export class Tutorial {
       http: this.#http,
     });
     this.#runner = runner;
-    const saved = await this.#progress.get(lessonId);
+    const saved = await this.#progress.get(lessonId).catch((error: unknown) => {
+      this.error = message(error);
+      return undefined;
+    });
     if (this.#runner !== runner) return;
     // The lesson and its state change together, so the view never mixes two lessons.
     this.lessonId = lessonId;
@@ -329,6 +338,12 @@ export class Tutorial {
     }
   }
 }
+
+const NO_PROGRESS: ProgressStore = {
+  get: async () => undefined,
+  set: async () => {},
+  delete: async () => {},
+};
 
 function isReady(phase: string): boolean {
   return phase === "ready" || phase === "busy";

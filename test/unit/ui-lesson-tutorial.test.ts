@@ -283,6 +283,20 @@ describe("the lesson pane's state (Tutorial)", () => {
     tutorial.dispose();
   });
 
+  it("still lists and opens lessons when storage refuses (private mode, quota)", async () => {
+    const refused = async () => {
+      throw new Error("QuotaExceededError");
+    };
+    const progress = Object.assign(new MemoryProgressStore(), { get: refused, set: refused });
+    const { tutorial } = setup({ progress });
+    await tutorial.refreshList();
+    expect(tutorial.summaries).toHaveLength(14);
+    expect(tutorial.summaries.every((s) => s.passed === 0)).toBe(true);
+    await tutorial.open("what-is-docker");
+    expect(tutorial.state?.steps[0]?.status).toBe("current");
+    tutorial.dispose();
+  });
+
   it("previews saved progress: the first unfinished step is current", () => {
     const lesson = builtIn.lessons[0]!;
     const state = previewState(lesson, {
