@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Machine } from "../../src/vm/machine.ts";
 import { attachBundledRegistry, restoredMachine } from "../../src/vm/node.ts";
 import { guestHttp } from "../../src/vm/preview/guest.ts";
+import { tcpHttpProbe } from "../../src/vm/preview/probe.ts";
 import type { GuestHttpRequest, GuestHttpResponse } from "../../src/vm/protocol.ts";
 
 let machine: Machine;
@@ -84,5 +85,19 @@ describe("HTTP into a published port", { timeout: 900_000 }, () => {
     const r = await get(8080);
     expect(r).toMatchObject({ ok: false, reason: "refused" });
     expect(!r.ok && r.message).toBe("nothing listens on localhost:8080");
+  });
+
+  it("httpd's default page on 818 (the lessons' flow), as a lesson check asks it", async () => {
+    const run = await sh("docker run -d --name site -p 818:80 httpd");
+    expect(run.exit, run.out).toBe(0);
+    const page = await firstAnswer(818);
+    expect(page.ok && dec.decode(page.body)).toContain("It works!");
+    const probe = tcpHttpProbe((port, request) =>
+      guestHttp(machine.emulator as never, port, request),
+    );
+    const answer = await probe(818, "/");
+    expect(answer).toMatchObject({ ok: true, status: 200 });
+    expect(answer.ok && answer.body).toContain("It works!");
+    expect(await probe(8080, "/")).toMatchObject({ ok: false, reason: "refused" });
   });
 });
