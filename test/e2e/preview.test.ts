@@ -30,9 +30,11 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** The preview iframe's document, once it has loaded something. */
-async function previewFrame(page: Page): Promise<Frame> {
-  const handle = await page.waitForSelector("#preview-panel iframe", { timeout: 60_000 });
+/** The preview iframe showing `src` (a new address replaces the frame), once it exists. */
+async function previewFrame(page: Page, src: string): Promise<Frame> {
+  const handle = await page.waitForSelector(`#preview-panel iframe[src="${src}"]`, {
+    timeout: 60_000,
+  });
   const frame = await handle.contentFrame();
   if (!frame) throw new Error("the preview iframe has no document");
   return frame;
@@ -76,7 +78,7 @@ describe("the Preview tab", () => {
     });
     await chip.click();
     await page.waitForSelector('#preview-tab[aria-selected="true"]');
-    const frame = await previewFrame(page);
+    const frame = await previewFrame(page, "/preview/8080/");
     await frame.waitForSelector("text=Welcome to nginx!", { timeout: 60_000 });
     expect(await frame.title()).toBe("Welcome to nginx!");
 
@@ -121,7 +123,7 @@ describe("the Preview tab", () => {
     const address = page.locator("#preview-panel .address input");
     await address.fill("/g/");
     await address.press("Enter");
-    const game = await previewFrame(page);
+    const game = await previewFrame(page, "/preview/8080/g/");
     await game.waitForSelector("text=script ran", { timeout: 60_000 });
     expect(await game.$eval("h1", (h) => getComputedStyle(h).color)).toBe("rgb(1, 2, 3)");
     // The page's own fetch() reaches the guest through the app around the frame.
