@@ -22,7 +22,9 @@ import type { DiskPack, GuestManifest, StateManifest } from "../src/vm/protocol.
 import { encodeHotSet } from "../src/vm/worker/hotset.ts";
 import { warmUp } from "../src/vm/warmup.ts";
 
-const HOT_CHUNK = 64 * 1024;
+// The page's disk chunk: small, so packs carry little that is never read (see sandbox-init's
+// read_ahead_kb); the worker's disk uses the size the manifest names.
+const HOT_CHUNK = 16 * 1024;
 const log = (...a: unknown[]) => console.error("[build:state]", ...a);
 
 /** Shell run in the guest right before saving: what it frees costs nothing in the state. */
@@ -72,7 +74,7 @@ function zstd(raw: Uint8Array, file: string) {
 
 /**
  * Restores the state and records which root-disk chunks are read: `boot` until the machine is
- * ready and has answered a learner's first look around, `warm` by the warm-up after that.
+ * ready, `warm` by a learner's first look around and the warm-up after that.
  */
 async function recordReads(): Promise<{
   boot: Set<number>;
@@ -100,11 +102,12 @@ async function recordReads(): Promise<{
     }
     await ready;
     const restoreReadyMs = Date.now() - started;
-    // What a learner does first: look around.
-    await machine.exec(["docker", "ps", "-a"]);
-    await machine.exec(["docker", "images"]);
+    // Everything after Ready arrives while the learner reads the first lesson.
     const boot = reads;
     reads = new Set<number>();
+    // What a learner does first: look around, then run something.
+    await machine.exec(["docker", "ps", "-a"]);
+    await machine.exec(["docker", "images"]);
     await machine.exec(["docker", "version"]);
     await machine.exec(["docker", "info"]);
     await warmUp(machine);
@@ -181,9 +184,9 @@ function hasDiskPacks(jsonPath: string): boolean {
 
 /**
  * Writes the root disk beside the state as three gzip packs, by when a browser needs them:
- * `boot` (read from restore until the first `docker ps`: fetched before restoring), `warm`
- * (read by the warm-up: fetched right after ready) and `rest` (every other chunk holding data:
- * fetched in the background, after which the sandbox works with no network at all).
+ * `boot` (read from restore until Ready: fetched before restoring), `warm` (read by the first
+ * docker commands and the warm-up: fetched right after Ready) and `rest` (every other chunk
+ * holding data: fetched in the background, after which the sandbox works with no network).
  */
 function writeDiskPacks(
   guest: GuestManifest,

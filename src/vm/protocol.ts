@@ -53,9 +53,9 @@ export interface StateManifest {
   firstBootFetchBytes: number;
   /** Chunk size of the disk packs and of usedChunks. */
   diskChunkBytes?: number;
-  /** Root-disk chunks read from restore until the first `docker ps`: fetched before restoring. */
+  /** Root-disk chunks read from restore until Ready: fetched before restoring. */
   bootPack?: DiskPack;
-  /** Chunks the warm-up reads: fetched right after ready, before the warm-up runs. */
+  /** Chunks the first docker commands and the warm-up read: fetched right after Ready. */
   warmPack?: DiskPack;
   /** Every other chunk holding data: fetched in the background, then the disk works offline. */
   restPack?: DiskPack;

@@ -5,8 +5,8 @@
 // sequential Range requests (spike/browser/NOTES.md). Here reads are served from memory, then
 // IndexedDB, then one Range request per run of missing chunks; fetched chunks are written back.
 
-const SECTOR_BLOCK = 256;
-const STORE_READ_AHEAD = 15; // v86 tracks guest writes in 256-byte blocks; its saved state uses them.
+const SECTOR_BLOCK = 256; // v86 tracks guest writes in 256-byte blocks; its saved state uses them.
+const STORE_READ_AHEAD_BYTES = 1 << 20;
 
 /** Where fetched chunks persist; keys are chunk indices of one image. */
 export interface ChunkStore {
@@ -32,7 +32,7 @@ export interface PersistentDiskOptions {
   size: number;
   chunkSize?: number;
   store?: ChunkStore;
-  /** Chunks kept in memory; the guest's page cache holds the hot data, so this stays small. */
+  /** Chunks kept in memory (16 MiB worth by default); the guest's page cache holds the hot data. */
   memoryChunks?: number;
   fetch?: typeof fetch;
   /** Called once when the store refuses a write, so the UI can say caching is off. */
@@ -80,7 +80,7 @@ export class PersistentDisk {
     this.chunkSize = options.chunkSize ?? 64 * 1024;
     if (this.chunkSize % SECTOR_BLOCK !== 0) throw new Error("chunkSize must be a multiple of 256");
     this.#store = options.store;
-    this.#memoryChunks = options.memoryChunks ?? 256;
+    this.#memoryChunks = options.memoryChunks ?? Math.ceil((16 << 20) / this.chunkSize);
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#onStoreError = options.onStoreError;
     if (options.usedChunks) {
@@ -279,7 +279,8 @@ export class PersistentDisk {
       // Read ahead from the store: guest reads are mostly sequential, and one IndexedDB
       // transaction for 1 MiB costs about what one for 64 KiB does.
       const batch = [...fromStore];
-      for (let index = last + 1; index <= last + STORE_READ_AHEAD; index++) {
+      const readAhead = Math.floor(STORE_READ_AHEAD_BYTES / this.chunkSize) - 1;
+      for (let index = last + 1; index <= last + readAhead; index++) {
         if (!this.#stored.has(index) || this.#memory.has(index) || this.#inflight.has(index)) break;
         batch.push(index);
       }

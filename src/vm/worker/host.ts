@@ -319,7 +319,7 @@ export class MachineHost implements MachineWorkerApi {
     return bytes;
   }
 
-  /** Before restoring: the chunks read until the first `docker ps`, in one stream with the state. */
+  /** Before restoring: the chunks read until Ready, in one stream beside the state. */
   async #loadBootPack(disk: PersistentDisk, signal: AbortSignal): Promise<void> {
     let finish = () => {};
     this.#bootPackDone = new Promise<void>((resolve) => (finish = resolve));
@@ -385,15 +385,17 @@ export class MachineHost implements MachineWorkerApi {
   async #openDisk(): Promise<PersistentDisk> {
     if (this.#disk) return this.#disk;
     const rootfs = guest!.files.rootfs;
-    const hash = rootfs.sha256.slice(0, 32);
+    // One chunk store per image and chunk size: chunks of another size are other data.
+    const hash = `${rootfs.sha256.slice(0, 32)}-${state?.diskChunkBytes ?? 65536}`;
     await dropOtherDisks(hash).catch(() => {});
     const disk = new PersistentDisk({
       url: vmUrl(`guest/${rootfs.file}`),
       size: rootfs.size,
       store: new IdbChunkStore(hash),
       onStoreError: () => this.#cachingOff(),
-      // The map is in hot-set chunks; it only applies when those are the disk's chunks.
-      usedChunks: state?.diskChunkBytes === 64 * 1024 ? state.usedChunks : undefined,
+      // The packs and the map of used chunks are in the state build's chunk size.
+      chunkSize: state?.diskChunkBytes,
+      usedChunks: state?.usedChunks,
     });
     await disk.open();
     await this.#states.keepOnly(this.#currentKeys()).catch(() => {});
