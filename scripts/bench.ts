@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import type { Machine } from "../src/vm/machine.ts";
 import {
+  attachBundledRegistry,
   bootingMachine,
   guestDir,
   readGuestManifest,
@@ -187,6 +188,16 @@ async function main() {
     await machine.start();
     await importBusybox(machine);
     Object.assign(out, await benchLayersUpdate({ machine }));
+    await machine.dispose();
+  }
+  if (wants("preview_ttfb_ms", "preview_200kb_ms")) {
+    log("preview group");
+    const { benchPreview } = await import("../src/vm/preview/bench.ts");
+    const machine = restoredMachine();
+    attachBundledRegistry(machine);
+    await machine.start();
+    await machine.exec(["sh", "-c", "docker pull nginx"], { timeoutMs: 400_000 });
+    Object.assign(out, await benchPreview({ machine, log: (s: string) => log(s) }));
     await machine.dispose();
   }
   if (
