@@ -1,7 +1,6 @@
 // Headless replay of every lesson against the real guest: each step's solution is typed into
 // a learner terminal (port 1) exactly as a learner would, and the step's checks must pass.
 // Per lesson, one wrong or incomplete command first, and the explanation it must get.
-import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lintPackDir } from "../../scripts/lint-lessons.ts";
@@ -14,6 +13,7 @@ import type { Lesson, Step } from "../../src/lessons/schema.ts";
 import type { Machine } from "../../src/vm/machine.ts";
 import {
   MissingArtifactError,
+  attachBundledRegistry,
   bootingMachine,
   projectRoot,
   restoredMachine,
@@ -21,10 +21,6 @@ import {
 import type { AgentEvent, CommandReport, MachineEvent } from "../../src/vm/protocol.ts";
 import { EngineView, runCheck } from "../../src/lessons/checks.ts";
 import { RecordingAgent } from "../fixtures/agent/recording-agent.ts";
-import { attachRegistry } from "../../src/vm/registry/attach.ts";
-import { fileBlobFetcher, type BundledIndex } from "../../src/vm/registry/bundled.ts";
-import type { V86Bus } from "../../src/vm/registry/server.ts";
-import { MemoryStore } from "../../src/vm/registry/store.ts";
 
 const PORT = 1 as const;
 const LINE_TIMEOUT_MS = 180_000;
@@ -164,7 +160,6 @@ const PREPARE: Record<string, { files?: string[]; sh: string }> = {
   "vm-vs-container": { sh: "docker rm -f sleeper >/dev/null 2>&1; true" },
 };
 
-const imagesDir = path.join(projectRoot, "images-out");
 const { lessons: allLessons, errors } = lintPackDir(path.join(projectRoot, "lessons"), true);
 // LESSONS=4,5 replays a subset while developing: a lesson whose predecessor did not just run
 // starts from the state PREPARE makes.
@@ -393,20 +388,16 @@ beforeAll(async () => {
     if (!(err instanceof MissingArtifactError) || !process.env.LESSONS_ALLOW_BOOT) throw err;
     machine = bootingMachine({ readyTimeoutMs: 290_000 });
   }
-  const indexFile = path.join(imagesDir, "index.json");
-  if (!fs.existsSync(indexFile))
-    throw new Error(`no bundled images at ${indexFile}: run \`npm run build:images\``);
-  attachRegistry(machine.emulator as unknown as V86Bus, {
-    store: new MemoryStore(),
-    index: JSON.parse(fs.readFileSync(indexFile, "utf8")) as BundledIndex,
-    fetchBlob: fileBlobFetcher(imagesDir, (p) => fs.promises.readFile(p)),
-  });
+  attachBundledRegistry(machine);
   machine.on((e) => {
     if (e.type === "output" && e.port === PORT) outputs.push(new TextDecoder().decode(e.data));
   });
   const started = Date.now();
   await machine.start();
   console.log(`[replay] guest restored and ready in ${Date.now() - started} ms`);
+  // A learner's terminal always has a size (the page sends it). Without one the container's
+  // bash behind `docker attach` gets a 0x0 tty and never draws its prompt.
+  await machine.resize(PORT, 24, 80);
   engine = new DockerEngine(agentOf(machine));
 });
 
