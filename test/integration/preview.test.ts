@@ -19,14 +19,25 @@ async function sh(cmd: string, timeoutMs = 400_000): Promise<{ exit: number; out
 const get = (port: number, path = "/", extra: Partial<GuestHttpRequest> = {}) =>
   guestHttp(machine.emulator as never, port, { method: "GET", path, ...extra });
 
-/** nginx answers a moment after `docker run -d` returns: ask until it does (each try is a real request). */
-async function firstAnswer(port: number, tries = 200): Promise<GuestHttpResponse> {
+/**
+ * A server answers a while after `docker run -d` returns (Apache takes seconds in the emulator):
+ * ask until it does, each try a real request, failing with the last answer after `withinMs`.
+ */
+async function firstAnswer(port: number, withinMs = 120_000): Promise<GuestHttpResponse> {
+  const start = performance.now();
   let last: GuestHttpResponse | undefined;
-  for (let i = 0; i < tries; i++) {
+  let tries = 0;
+  while (performance.now() - start < withinMs) {
+    tries++;
     last = await get(port);
-    if (last.ok) return last;
+    if (last.ok) {
+      console.log(
+        `port ${port} answered after ${Math.round(performance.now() - start)} ms (${tries} tries)`,
+      );
+      return last;
+    }
   }
-  throw new Error(`port ${port} never answered: ${JSON.stringify(last)}`);
+  throw new Error(`port ${port} never answered within ${withinMs} ms: ${JSON.stringify(last)}`);
 }
 
 beforeAll(async () => {
