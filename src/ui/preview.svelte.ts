@@ -54,9 +54,9 @@ function affectsPorts(event: AgentEvent): boolean {
   return event.event === "hello" || event.event === "dockerd";
 }
 
-/** How long a just-started container gets to begin listening: 15 × 200 ms. */
-const STARTING_TRIES = 15;
-const STARTING_RETRY_MS = 200;
+/** How long a running container's server gets to begin listening (Apache takes seconds here). */
+const STARTING_WAIT_MS = 30_000;
+const STARTING_RETRY_MS = 300;
 
 // Through a cast: Node's type check of the unit tests has no Vite `import.meta.env` types.
 const APP_BASE = (import.meta as { env?: { BASE_URL?: string } }).env?.BASE_URL ?? "/";
@@ -151,9 +151,10 @@ export class PreviewState {
     const seq = ++this.#checks;
     this.status = { kind: "checking" };
     let res = await this.#ask(port);
-    // A server in a container that just started listens a moment after `docker run -d` returns:
-    // while the engine says the port is published, "refused" means "not yet" for a few tries.
-    for (let i = 0; i < STARTING_TRIES && !res.ok && res.reason === "refused"; i++) {
+    // A server in a container that just started listens a while after `docker run -d` returns:
+    // while the engine says the port is published, "refused" means "not yet" for a while.
+    const since = performance.now();
+    while (!res.ok && res.reason === "refused" && performance.now() - since < STARTING_WAIT_MS) {
       if (!this.#isPublished(port) || seq !== this.#checks) break;
       await new Promise((resolve) => setTimeout(resolve, STARTING_RETRY_MS));
       res = await this.#ask(port);
