@@ -1,10 +1,71 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs";
 import { defineConfig } from "vite";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
+import { VitePWA } from "vite-plugin-pwa";
 // @ts-expect-error plain JS module without types
 import { guestPlugin } from "./scripts/serve.mjs";
 
+/**
+ * The bundled images' index, precached with the app shell: the VM worker reads it on every start,
+ * so `docker pull` works offline (the blobs themselves are kept in IndexedDB once pulled).
+ */
+function bundledImagesIndex(): { url: string; revision: string }[] {
+  try {
+    const bytes = fs.readFileSync("images-out/index.json");
+    return [
+      { url: "images/index.json", revision: createHash("sha256").update(bytes).digest("hex") },
+    ];
+  } catch {
+    return []; // no bundled images built: nothing to precache
+  }
+}
+
 export default defineConfig({
-  plugins: [svelte(), guestPlugin()],
+  plugins: [
+    svelte(),
+    guestPlugin(),
+    VitePWA({
+      strategies: "injectManifest",
+      srcDir: "src/sw",
+      filename: "app-sw.ts",
+      // src/ui/service-worker.svelte.ts registers it (the preview route shares it) and shows
+      // "Update available" instead of swapping versions under a running machine.
+      injectRegister: false,
+      registerType: "prompt",
+      manifest: {
+        name: "Docker Sandbox",
+        short_name: "Docker Sandbox",
+        description: "Learn Docker with a real Docker engine running in your browser.",
+        theme_color: "#0b5cd5",
+        background_color: "#f3f4f7",
+        display: "standalone",
+        icons: [
+          { src: "icon-192.png", sizes: "192x192", type: "image/png" },
+          { src: "icon-512.png", sizes: "512x512", type: "image/png" },
+          {
+            src: "icon-maskable-512.png",
+            sizes: "512x512",
+            type: "image/png",
+            purpose: "maskable",
+          },
+          { src: "favicon.svg", sizes: "any", type: "image/svg+xml" },
+        ],
+      },
+      injectManifest: {
+        // A classic script: it importScripts() the preview route (public/preview-sw.js).
+        rollupFormat: "iife",
+        // The manifest and its icons are added by the plugin itself.
+        globPatterns: ["**/*.{js,css,html,wasm}"],
+        // Guest files and image blobs live in IndexedDB (VM worker); the preview route is live.
+        globIgnores: ["vm/**", "images/**", "preview/**", "preview-sw.js"],
+        additionalManifestEntries: bundledImagesIndex(),
+        // v86's wasm and the app bundle are larger than Workbox's 2 MiB default.
+        maximumFileSizeToCacheInBytes: 16 * 2 ** 20,
+      },
+      devOptions: { enabled: false },
+    }),
+  ],
   worker: { format: "es", plugins: () => [guestPlugin({ copy: false })] },
   build: { target: "es2022" },
 });

@@ -21,10 +21,14 @@ const PAGE_TIMEOUT_MS = 45000;
 const SANDBOX =
   "sandbox allow-scripts allow-forms allow-modals allow-popups allow-popups-to-escape-sandbox allow-downloads";
 
-sw.addEventListener("install", () => {
-  void sw.skipWaiting();
-});
-sw.addEventListener("activate", (event) => event.waitUntil(sw.clients.claim()));
+// Registered alone (scope preview/) it takes over at once. Imported by the app's service worker
+// (scope: the app) it leaves the lifecycle to that worker, which waits for the learner to update.
+if (new URL(sw.registration.scope).pathname === ROUTE) {
+  sw.addEventListener("install", () => {
+    void sw.skipWaiting();
+  });
+  sw.addEventListener("activate", (event) => event.waitUntil(sw.clients.claim()));
+}
 
 sw.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);

@@ -187,6 +187,37 @@ export const en = {
     "Start the container (`docker start NAME`) or check its port with `docker ps`, then reload.",
   previewNoWorker:
     "This browser does not allow the service worker the preview needs (private mode?). The terminal still works.",
+  // Storage and updates (issue 9: offline app, storage panel)
+  storageButton: "Storage: {size}",
+  storageButtonTitle: "What the sandbox keeps in this browser",
+  storageFullShort: "Storage full",
+  storageTitle: "Storage in this browser",
+  storageUsed: "{used} used of {quota} this site may use",
+  storageUsedNoQuota: "{used} used",
+  storageUnknown: "unknown",
+  storageDisk: "Guest disk (cached blocks)",
+  storageImages: "Pulled and pushed images",
+  storageApp: "App files (for offline use)",
+  storageOther: "Saved machine state and lesson progress",
+  storagePersisted: "Protected: the browser keeps this data when space runs low.",
+  storageNotPersisted: "Not protected: the browser may clear this data when space runs low.",
+  storageFullBody:
+    "This browser's storage for the sandbox is full: new downloads and pulled images are not saved, so the next visit downloads them again. Clear the cached data below (your lesson progress is kept), or allow this site more space in the browser's settings.",
+  storageNearlyFullBody:
+    "Storage is nearly full ({percent}% used). If saving fails, clear the cached data below: your lesson progress is kept.",
+  storageClear: "Clear cached data",
+  storageClearBody:
+    "Deletes the saved machine, its disk blocks and the images you pulled or pushed. Your lesson progress is kept. The machine then starts again and downloads what it needs (a network is needed).",
+  storageClearConfirm: "Delete and restart",
+  storageClearing: "Deleting…",
+  storageClearBlocked:
+    "Another tab of the sandbox still uses the data ({names}): close it, then try again.",
+  storageClose: "Close",
+  sizeMb: "{mb} MB",
+  updateAvailable: "Update available",
+  updateReload: "Reload",
+  updateLater: "Later",
+  updateApplying: "Updating…",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -379,6 +410,36 @@ export const ko: Messages = {
     "컨테이너를 시작하거나(`docker start 이름`) `docker ps`로 포트를 확인한 뒤 새로 고침하세요.",
   previewNoWorker:
     "이 브라우저는 미리 보기에 필요한 서비스 워커를 허용하지 않습니다(사생활 보호 모드?). 터미널은 그대로 쓸 수 있습니다.",
+  storageButton: "저장 공간: {size}",
+  storageButtonTitle: "샌드박스가 이 브라우저에 보관하는 것",
+  storageFullShort: "저장 공간 부족",
+  storageTitle: "이 브라우저의 저장 공간",
+  storageUsed: "이 사이트가 쓸 수 있는 {quota} 중 {used} 사용",
+  storageUsedNoQuota: "{used} 사용",
+  storageUnknown: "알 수 없음",
+  storageDisk: "게스트 디스크(캐시된 블록)",
+  storageImages: "받거나 올린 이미지",
+  storageApp: "앱 파일(오프라인 사용용)",
+  storageOther: "저장된 머신 상태와 레슨 진행 상황",
+  storagePersisted: "보호됨: 공간이 부족해도 브라우저가 이 데이터를 지우지 않습니다.",
+  storageNotPersisted: "보호되지 않음: 공간이 부족하면 브라우저가 이 데이터를 지울 수 있습니다.",
+  storageFullBody:
+    "이 브라우저에서 샌드박스가 쓸 저장 공간이 가득 찼습니다. 새로 내려받은 것과 받은 이미지가 저장되지 않아 다음 방문 때 다시 내려받습니다. 아래에서 캐시된 데이터를 지우거나(레슨 진행 상황은 남습니다) 브라우저 설정에서 이 사이트에 공간을 더 허용하세요.",
+  storageNearlyFullBody:
+    "저장 공간이 거의 찼습니다({percent}% 사용). 저장이 실패하면 아래에서 캐시된 데이터를 지우세요. 레슨 진행 상황은 남습니다.",
+  storageClear: "캐시된 데이터 지우기",
+  storageClearBody:
+    "저장된 머신, 디스크 블록, 받거나 올린 이미지를 지웁니다. 레슨 진행 상황은 남습니다. 그다음 머신이 다시 시작되며 필요한 것을 내려받습니다(네트워크 필요).",
+  storageClearConfirm: "지우고 다시 시작",
+  storageClearing: "지우는 중…",
+  storageClearBlocked:
+    "샌드박스의 다른 탭이 아직 데이터를 쓰고 있습니다({names}). 그 탭을 닫고 다시 시도하세요.",
+  storageClose: "닫기",
+  sizeMb: "{mb} MB",
+  updateAvailable: "새 버전이 있습니다",
+  updateReload: "새로 고침",
+  updateLater: "나중에",
+  updateApplying: "업데이트 중…",
 };
 
 export const locales = { en, ko } as const;

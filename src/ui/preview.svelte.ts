@@ -13,6 +13,7 @@ import {
   type PreviewRequestMessage,
   type PreviewFailureText,
 } from "../vm/preview/responder.ts";
+import { serviceWorker } from "./service-worker.svelte.ts";
 
 export interface PublishedPort {
   /** The port on the learner's machine (the guest): `-p THIS:80`. */
@@ -270,11 +271,10 @@ export class PreviewState {
     container.startMessages();
     this.#offs.push(() => container.removeEventListener("message", onMessage));
     try {
-      const registration = await container.register(`${APP_BASE}preview-sw.js`, {
-        scope: `${APP_BASE}preview/`,
-      });
-      // Not `container.ready`: that waits for a worker controlling this page, and this one only
-      // controls the preview route.
+      // The app's one service worker carries the preview route (src/ui/service-worker.svelte.ts).
+      const registration = await serviceWorker(container);
+      // Not `container.ready`: that waits for a worker controlling this page, and under `vite`
+      // dev this one only controls the preview route.
       await activated(registration);
       this.workerReady = true;
     } catch {

@@ -166,6 +166,25 @@ describe("registry: blobs", () => {
     expect(await store.blobSize(baseD)).toBe(base.length);
   });
 
+  it("a bundled blob the store has no room for is still served, and the page is told", async () => {
+    const f = fixture();
+    const full: Error[] = [];
+    const registry = new Registry({
+      store: new MemoryStore(4),
+      bundled: { index: f.index, fetchBlob: f.fetchBlob },
+      onStorageFull: (e) => full.push(e),
+    });
+    const res = await registry.handle({
+      method: "GET",
+      target: `/v2/library/nginx/blobs/${f.baseD}`,
+      headers: {},
+      body: new Uint8Array(0),
+    });
+    expect(res.status).toBe(200);
+    expect(sha(res.body!)).toBe(f.baseD);
+    expect(full.map((e) => e.name)).toEqual(["StorageFullError"]);
+  });
+
   it("concurrent GETs of one bundled blob share one fetch", async () => {
     const { call, topD, fetched } = setup();
     const rs = await Promise.all(

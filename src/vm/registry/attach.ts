@@ -12,6 +12,7 @@ export interface AttachOptions extends ServeOptions {
   maxUploadBytes?: number;
   onRequest?: RegistryOptions["onRequest"];
   onMissingImage?: RegistryOptions["onMissingImage"];
+  onStorageFull?: RegistryOptions["onStorageFull"];
 }
 
 /** Puts a registry on the emulator's network (registry.local:5000 in the guest). */
@@ -27,6 +28,7 @@ export function attachRegistry(
     maxUploadBytes: opts.maxUploadBytes,
     onRequest: opts.onRequest,
     onMissingImage: opts.onMissingImage,
+    onStorageFull: opts.onStorageFull,
   });
   const server = serveRegistry(emulator, registry, opts);
   return { registry, dispose: server.dispose };
@@ -68,6 +70,8 @@ export async function attachBrowserRegistry(
     onRequest?: RegistryOptions["onRequest"];
     /** Show `missingImageAdvice(image, index)` to the learner. */
     onMissingImage?: RegistryOptions["onMissingImage"];
+    /** Pulled blobs could not be kept: the next pull offline would fail. */
+    onStorageFull?: RegistryOptions["onStorageFull"];
   },
 ) {
   const { IdbStore } = await import("./idb-store.ts");
@@ -82,6 +86,7 @@ export async function attachBrowserRegistry(
     signal: opts.signal,
     onRequest: opts.onRequest,
     onMissingImage: opts.onMissingImage,
+    onStorageFull: opts.onStorageFull,
   });
   return {
     ...attached,

@@ -43,6 +43,8 @@ export interface RegistryOptions {
    * seconds: dockerd asks the mirror and then Docker Hub's name, both land here).
    */
   onMissingImage?: (image: MissingImage) => void;
+  /** Called when the store refuses bytes for lack of space (the page says what to delete). */
+  onStorageFull?: (error: Error) => void;
 }
 
 interface Upload {
@@ -90,6 +92,7 @@ export class Registry {
   private readonly maxUploadBytes: number;
   private readonly onRequest?: RegistryOptions["onRequest"];
   private readonly onMissingImage?: RegistryOptions["onMissingImage"];
+  private readonly onStorageFull?: RegistryOptions["onStorageFull"];
   private readonly missingSeen = new Map<string, number>();
 
   constructor(opts: RegistryOptions) {
@@ -98,6 +101,7 @@ export class Registry {
     this.maxUploadBytes = opts.maxUploadBytes ?? 1 << 30;
     this.onRequest = opts.onRequest;
     this.onMissingImage = opts.onMissingImage;
+    this.onStorageFull = opts.onStorageFull;
   }
 
   private reportMissing(repository: string, reference: string): void {
@@ -493,6 +497,7 @@ export class Registry {
       await put();
     } catch (e) {
       if (!isQuotaError(e)) throw e;
+      this.onStorageFull?.(e as Error);
     }
   }
 
@@ -613,6 +618,7 @@ export class Registry {
       await this.store.putBlob(got, bytes);
     } catch (e) {
       if (isQuotaError(e)) {
+        this.onStorageFull?.(e as Error);
         throw new RegistryError(
           403,
           "DENIED",

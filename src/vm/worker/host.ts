@@ -279,6 +279,8 @@ export class MachineHost implements MachineWorkerApi {
             type: "console",
             text: `registry: ${missingImageAdvice(image, registry.index).message}`,
           }),
+        // Pulled blobs not kept: the status bar says storage is full and what to delete.
+        onStorageFull: () => this.#cachingOff(),
       });
       this.#registry = registry;
     } catch (error) {
