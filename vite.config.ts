@@ -12,7 +12,7 @@ import { guestPlugin } from "./scripts/serve.mjs";
  */
 function bundledImagesIndex(): { url: string; revision: string }[] {
   try {
-    const bytes = fs.readFileSync("images-out/index.json");
+    const bytes = fs.readFileSync(new URL("./images-out/index.json", import.meta.url));
     return [
       { url: "images/index.json", revision: createHash("sha256").update(bytes).digest("hex") },
     ];
