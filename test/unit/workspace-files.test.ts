@@ -13,12 +13,16 @@ import {
   fingerprint,
   type Exec,
 } from "../../src/workspace/guest-files.ts";
+import { WorkspaceSync } from "../../src/workspace/sync.ts";
+import type { AgentEvent } from "../../src/vm/protocol.ts";
 
 const localExec: Exec = (argv, opts = {}) =>
   new Promise((resolve) => {
     const child = execFile(argv[0]!, argv.slice(1), (error, stdout, stderr) =>
       resolve({ exit: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
+    // A command that exits without reading its input must not fail the test with EPIPE.
+    child.stdin?.on("error", () => {});
     child.stdin?.end(opts.stdin ?? "");
   });
 
@@ -90,5 +94,48 @@ describe("GuestFiles", () => {
 
   it("reading a missing file is a clear error", async () => {
     await expect(files.read("nope.txt")).rejects.toThrow(/nope\.txt/);
+  });
+});
+
+describe("WorkspaceSync", () => {
+  it("a learner's finished command re-lists the folder; listeners hear only real changes", async () => {
+    const listeners = new Set<(e: AgentEvent) => void>();
+    const events = {
+      onEvent(l: (e: AgentEvent) => void) {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    };
+    const sync = new WorkspaceSync(files, events, 0);
+    const seen: string[][] = [];
+    sync.onChange((entries) => seen.push(entries.map((e) => e.path)));
+    await sync.refresh();
+    expect(seen).toEqual([[]]);
+
+    await sync.save("index.html", "<p>hi</p>");
+    expect(seen.at(-1)).toEqual(["index.html"]);
+
+    // The shell writes a file, the agent reports the command: the editor's list follows.
+    fs.writeFileSync(path.join(dir, "workspace/app.js"), "1");
+    const changed = new Promise<string[]>((resolve) =>
+      sync.onChange((e) => resolve(e.map((x) => x.path))),
+    );
+    const report: AgentEvent = {
+      event: "command",
+      port: 1,
+      seq: 1,
+      cmd: "echo 1 > app.js",
+      exit: 0,
+      cwd: "/root/workspace",
+    };
+    listeners.forEach((l) => l(report));
+    expect(await changed).toEqual(["app.js", "index.html"]);
+
+    // Nothing changed: no news.
+    const count = seen.length;
+    await sync.refresh();
+    expect(seen.length).toBe(count);
+    sync.dispose();
+    expect(listeners.size).toBe(0);
   });
 });
