@@ -175,6 +175,31 @@ describe("guided lessons on the real engine", () => {
     await waitFor(page, `${navPill("version")}[data-status="todo"]`);
   });
 
+  it("checks the engine's real state: a container made from hello-world", async () => {
+    const { page } = browser;
+    await page.click(`${pane} button[data-action="back"]`);
+    await page.click(`${pane} button[data-lesson="first-container"]`);
+    await waitFor(page, `${step("run-hello")}[data-status="current"]`);
+    // Before the learner runs it, the container check says what is missing.
+    await waitForTextIn(
+      page,
+      `${step("run-hello")} [data-check="fail"] .why`,
+      /No container was made from hello-world/,
+    );
+    await page.click(`${step("run-hello")} button[data-action="run"]`);
+    // The emulator's first container start is slow (about 80 s in the Node replay): runc,
+    // the container's first disk blocks and the pull all happen inside it.
+    await waitForText(page, 1, /Hello from Docker!/, 300_000);
+    await waitFor(page, `${step("run-hello")}[data-status="done"]`, 30_000);
+    expect(await page.locator(`${step("run-hello")} [data-check="pass"]`).count()).toBe(2);
+    const latency = await page.evaluate(
+      () =>
+        (globalThis as unknown as { sandbox: { tutorial: { state?: { lastLatencyMs?: number } } } })
+          .sandbox.tutorial.state?.lastLatencyMs,
+    );
+    console.log(`[lessons e2e] last check evaluation took ${latency} ms (trigger → state)`);
+  }, 420_000);
+
   it("shows a malformed teacher pack's problems and keeps the built-in lessons", async () => {
     const { page } = browser;
     // A URL predicate, not a glob: the page's own URL contains the pack path in its query.
