@@ -385,6 +385,9 @@ ln -sf dash "$R/usr/bin/sh"
 for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
   ln -sf xtables-legacy-multi "$R/usr/sbin/$t"
 done
+# The other alternatives a learner types (update-alternatives never runs in this build).
+ln -sf mawk "$R/usr/bin/awk"; ln -sf mawk "$R/usr/bin/nawk"
+ln -sf less "$R/usr/bin/pager"; ln -sf nano "$R/usr/bin/editor"
 # update-ca-certificates, minus the hash links Go does not need.
 mkdir -p "$R/etc/ssl/certs"
 cat "$R"/usr/share/ca-certificates/mozilla/*.crt > "$R/etc/ssl/certs/ca-certificates.crt"
