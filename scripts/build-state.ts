@@ -121,10 +121,6 @@ async function main() {
   const force = process.argv.includes("--force");
   const guest = readGuestManifest();
   const paths = statePaths(guest.hash);
-  if (!force && fs.existsSync(paths.bin) && hasDiskPacks(paths.json)) {
-    log(`up to date: ${path.relative(process.cwd(), paths.bin)}`);
-    return;
-  }
   if (process.argv.includes("--packs") && fs.existsSync(paths.bin)) {
     // Only the disk packs again (after changing how they are recorded): the state stays.
     const manifest = JSON.parse(fs.readFileSync(paths.json, "utf8")) as StateManifest;
@@ -132,6 +128,10 @@ async function main() {
     writeDiskPacks(guest, manifest, boot, warm);
     fs.writeFileSync(paths.json, JSON.stringify(manifest, null, 2) + "\n");
     log(`restore → ready ${restoreReadyMs} ms`);
+    return;
+  }
+  if (!force && fs.existsSync(paths.bin) && hasDiskPacks(paths.json)) {
+    log(`up to date: ${path.relative(process.cwd(), paths.bin)}`);
     return;
   }
   fs.mkdirSync(stateDir, { recursive: true });
