@@ -218,6 +218,22 @@ export const en = {
   updateReload: "Reload",
   updateLater: "Later",
   updateApplying: "Updating…",
+  filesTab: "Files",
+  filesTitle: "Files in the workspace",
+  filesEmpty:
+    "The workspace is empty. Type a name above and make a file, for example `Dockerfile`.",
+  filesWaiting: "The files appear once the machine is ready.",
+  filesName: "Name, e.g. site/index.html",
+  filesNewFile: "New file",
+  filesNewFolder: "New folder",
+  filesRename: "Rename to",
+  filesDelete: "Delete",
+  filesDeleteConfirm: "Delete {path} from the workspace?",
+  filesSave: "Save",
+  filesSaved: "Saved: the guest sees it now.",
+  filesUnsaved: "Unsaved changes",
+  filesPick: "Open a file from the list, or make a new one.",
+  filesEditor: "File editor",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -440,6 +456,21 @@ export const ko: Messages = {
   updateReload: "새로 고침",
   updateLater: "나중에",
   updateApplying: "업데이트 중…",
+  filesTab: "파일",
+  filesTitle: "작업 폴더의 파일",
+  filesEmpty: "작업 폴더가 비어 있습니다. 위에 이름을 적고 파일을 만들어 보세요. 예: `Dockerfile`.",
+  filesWaiting: "머신이 준비되면 파일이 보입니다.",
+  filesName: "이름, 예: site/index.html",
+  filesNewFile: "새 파일",
+  filesNewFolder: "새 폴더",
+  filesRename: "이름 바꾸기",
+  filesDelete: "삭제",
+  filesDeleteConfirm: "작업 폴더에서 {path}를 삭제할까요?",
+  filesSave: "저장",
+  filesSaved: "저장했습니다. 이제 게스트에서 보입니다.",
+  filesUnsaved: "저장하지 않은 변경",
+  filesPick: "목록에서 파일을 열거나 새로 만드세요.",
+  filesEditor: "파일 편집기",
 };
 
 export const locales = { en, ko } as const;
