@@ -28,19 +28,22 @@ afterAll(async () => {
 
 /** Makes a file in the Files tab, types its text into the editor and saves with Ctrl+S. */
 async function writeInEditor(page: Page, name: string, text: string): Promise<void> {
-  const saves = await page.evaluate(() => document.querySelectorAll(".files .save").length);
-  expect(saves).toBe(1);
   await page.fill(".files .name input", name);
   await page.click(".files .new-file");
   await page.waitForSelector(`.files .tree button.open[data-path="${name}"]`, { timeout: 30_000 });
+  const status = '[data-testid="files-status"]';
+  const saves = Number(await page.getAttribute(status, "data-saves"));
   await page.click(".files .cm-content");
   await page.keyboard.type(text, { delay: 2 });
   await page.keyboard.press("Control+s");
+  // The save reached the guest when the counter moves.
   await page.waitForFunction(
-    () => document.querySelector('[data-testid="files-status"]')?.textContent?.includes("Saved"),
-    undefined,
+    ({ status, saves }) =>
+      Number(document.querySelector(status)?.getAttribute("data-saves")) > saves,
+    { status, saves },
     { timeout: 30_000 },
   );
+  expect(await page.textContent(status)).toContain("Saved");
 }
 
 describe("the Files tab", () => {
