@@ -21,7 +21,10 @@ function bundledImagesIndex(): { url: string; revision: string }[] {
   }
 }
 
-export default defineConfig({
+export default defineConfig(({ command }) => ({
+  // The page registers the app's service worker only where the build made one (not under
+  // `vite` dev). Not import.meta.env.PROD: a build run by vitest has NODE_ENV=test.
+  define: { __APP_SERVICE_WORKER__: JSON.stringify(command === "build") },
   plugins: [
     svelte(),
     guestPlugin(),
@@ -68,4 +71,4 @@ export default defineConfig({
   ],
   worker: { format: "es", plugins: () => [guestPlugin({ copy: false })] },
   build: { target: "es2022" },
-});
+}));

@@ -4,8 +4,12 @@
 import { SKIP_WAITING } from "../sw/routes.ts";
 
 // Through a cast: Node's type check of the unit tests has no Vite `import.meta.env` types.
-const ENV = (import.meta as { env?: { BASE_URL?: string; PROD?: boolean } }).env;
-const APP_BASE = ENV?.BASE_URL ?? "/";
+const APP_BASE = (import.meta as { env?: { BASE_URL?: string } }).env?.BASE_URL ?? "/";
+
+// Set by vite.config.ts: true in a build, which has the app's service worker (app-sw.js).
+declare const __APP_SERVICE_WORKER__: boolean | undefined;
+const BUILT_WITH_APP_WORKER =
+  typeof __APP_SERVICE_WORKER__ !== "undefined" && __APP_SERVICE_WORKER__ === true;
 
 /** The parts of ServiceWorkerContainer used here, so tests can hand in a fake. */
 export type WorkerContainer = Pick<
@@ -28,7 +32,7 @@ let registering: Promise<ServiceWorkerRegistration> | undefined;
  */
 export function serviceWorker(
   container: WorkerContainer | undefined = globalThis.navigator?.serviceWorker,
-  production = ENV?.PROD ?? false,
+  production = BUILT_WITH_APP_WORKER,
 ): Promise<ServiceWorkerRegistration> {
   registering ??= register(container, production);
   return registering;
