@@ -106,6 +106,8 @@ describe("guided lessons on the real engine", () => {
       page,
       `${step("client-version")} [data-check="fail"] .why`,
       /your last command was docker -version, exit \d+/,
+      // The first docker command after a cold start pages the CLI in from the disk (~30 s).
+      120_000,
     );
     expect(await page.locator(`${step("client-version")} .why`).innerText()).toMatch(
       /^No command matching docker \(-v\|--version\) has finished since this step began/,
