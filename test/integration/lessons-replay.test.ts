@@ -131,8 +131,8 @@ const PREPARE: Record<string, { files?: string[]; sh: string }> = {
     sh: "docker rm -f hello boo >/dev/null 2>&1; docker ps -aq --filter ancestor=whalesay | xargs -r docker rm -f >/dev/null; docker run -d -i -t --name hello debian bash >/dev/null && docker kill hello >/dev/null",
   },
   "remove-images": {
-    // Lesson 5 leaves whalesay pulled and unused; hello-world comes from lesson 2.
-    sh: "docker rm -f greeter >/dev/null 2>&1; docker ps -aq --filter ancestor=whalesay | xargs -r docker rm -f >/dev/null; docker pull whalesay >/dev/null && docker pull hello-world >/dev/null",
+    // Lesson 5 leaves whalesay pulled and unused; hello-world comes from lesson 2, debian from 4.
+    sh: "docker rm -f greeter draft >/dev/null 2>&1; docker rmi snapshot >/dev/null 2>&1; docker ps -aq --filter ancestor=whalesay | xargs -r docker rm -f >/dev/null; docker pull whalesay >/dev/null && docker pull hello-world >/dev/null && docker pull debian >/dev/null",
   },
   "web-server": { sh: "docker rm -f web webserver >/dev/null 2>&1; true" },
   "copy-files": {
