@@ -14,10 +14,21 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
-          // The full lesson replay (~100 real docker commands, 30+ min) runs with LESSONS_REPLAY=1.
-          exclude: process.env.LESSONS_REPLAY ? [] : ["test/integration/lessons-replay.test.ts"],
+          // The lesson replay is its own project (and `npm test` stage): ~100 real docker commands.
+          exclude: ["test/integration/lessons-replay.test.ts"],
           environment: "node",
           // One emulator at a time: the machine has two cores.
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "replay",
+          include: ["test/integration/lessons-replay.test.ts"],
+          environment: "node",
           fileParallelism: false,
           testTimeout: 180_000,
           hookTimeout: 300_000,

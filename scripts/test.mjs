@@ -3,6 +3,7 @@
 // integration tests against the real guest, and end-to-end tests in Debian's Chromium.
 //   npm test -- --only unit,integration   run a subset of the stages
 //   npm test -- --skip e2e
+//   npm test -- --only replay             the lesson replay (opt-in, see below)
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -88,6 +89,11 @@ if (want("lint")) {
 if (want("unit")) vitest("unit", ["--project", "unit"]);
 if (want("integration") && artifactsOk) vitest("integration", ["--project", "integration"]);
 if (want("e2e") && artifactsOk) vitest("e2e", ["--config", "test/e2e/vitest.config.ts"]);
+// Every lesson's solution against the real guest (~15-20 min). Opt-in until all 14 lessons have
+// replayed green in one run: `npm test -- --only replay` or SANDBOX_REPLAY=1 npm test.
+const replayAsked = only?.has("replay") || process.env.SANDBOX_REPLAY === "1";
+if (replayAsked && !skip.has("replay") && artifactsOk)
+  vitest("replay", ["--project", "replay", "--bail", "1"]);
 
 console.log(failures.length ? `\nfailed stages: ${failures.join(", ")}` : "\nall stages ok");
 console.log(`${passed} passed, ${failed} failed`);
