@@ -9,6 +9,7 @@ import {
   LessonFrontmatterSchema,
   LessonSchema,
   PackSchema,
+  PANELS,
   TranslationFrontmatterSchema,
   type Check,
   type CodeBlock,
@@ -96,7 +97,7 @@ export function parsePack(entries: PackEntries, options: ParseOptions = {}): Par
 // ---------------------------------------------------------------------------
 
 interface Directive {
-  name: "check" | "hint" | "solution";
+  name: "check" | "hint" | "solution" | "panel";
   body: string;
   /** File line where `body` starts. */
   line: number;
@@ -286,14 +287,14 @@ function readDirective(
   errors: LessonError[],
 ): Directive | undefined {
   const lead = /^\s*/.exec(inner)?.[0] ?? "";
-  const m = /^(check|hint|solution)\b[ \t]*:?/.exec(inner.slice(lead.length));
+  const m = /^(check|hint|solution|panel)\b[ \t]*:?/.exec(inner.slice(lead.length));
   if (!m) {
     const other = /^([A-Za-z][\w-]*)\s*:/.exec(inner.slice(lead.length));
     if (other)
       errors.push({
         file,
         line,
-        message: `unknown directive \`${other[1]}:\`; expected check:, hint: or solution: (other comments must not start with "word:")`,
+        message: `unknown directive \`${other[1]}:\`; expected check:, hint:, solution: or panel: (other comments must not start with "word:")`,
       });
     return undefined;
   }
@@ -467,6 +468,7 @@ function buildSteps(
     const checks: Check[] = [];
     const hints: string[] = [];
     let solution: string[] | undefined;
+    let panel: Step["panel"];
     for (const d of s.directives) {
       if (d.name !== "hint" && !english) {
         errors.push({
@@ -479,6 +481,15 @@ function buildSteps(
       if (d.name === "check") {
         const c = parseCheck(d, file, errors);
         if (c) checks.push(c);
+      } else if (d.name === "panel") {
+        const name = d.body.trim();
+        if (PANELS.includes(name as never)) panel = name as Step["panel"];
+        else
+          errors.push({
+            file,
+            line: d.line,
+            message: `unknown panel "${name}": expected one of ${PANELS.join(", ")}, e.g. \`<!-- panel: layers -->\``,
+          });
       } else if (d.name === "hint") {
         const text = d.body.trim();
         if (!text)
@@ -533,6 +544,7 @@ function buildSteps(
         checks,
         hints,
         solution: solution ?? [],
+        ...(panel ? { panel } : {}),
       },
     });
   }

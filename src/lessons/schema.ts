@@ -355,6 +355,9 @@ export const CodeBlockSchema = v.strictObject({
 });
 export type CodeBlock = v.InferOutput<typeof CodeBlockSchema>;
 
+/** Panels a step can embed. */
+export const PANELS = ["layers"] as const;
+
 export const StepSchema = v.strictObject({
   id: Slug,
   title: TextSchema,
@@ -368,6 +371,8 @@ export const StepSchema = v.strictObject({
    * made only of keys is sent without Enter.
    */
   solution: v.pipe(v.array(v.string()), v.minLength(1, "every step needs a solution")),
+  /** A live panel shown inside the step (`<!-- panel: layers -->`): what the step is about. */
+  panel: v.optional(v.picklist(PANELS, `expected one of ${PANELS.join(", ")}`)),
 });
 export type Step = v.InferOutput<typeof StepSchema>;
 

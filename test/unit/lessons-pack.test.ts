@@ -29,6 +29,12 @@ describe("built-in lessons", () => {
     }
   });
 
+  it("the layers lesson shows the Layers panel where it asks for shared layers", () => {
+    const layers = lessons.find((l) => l.id === "layers");
+    const withPanel = layers?.steps.filter((s) => s.panel === "layers").map((s) => s.id);
+    expect(withPanel).toEqual(["shared"]);
+  });
+
   it("Korean lessons use the seeds' terms", () => {
     const ko = lessons
       .map((l) => [l.intro.ko, ...l.steps.map((s) => s.prose.ko)].join("\n"))

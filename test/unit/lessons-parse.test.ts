@@ -205,7 +205,14 @@ describe("malformed lessons fail with file:line and what was expected", () => {
       'lessons/01-first-container/lesson.md:12: step "run-it" has no solution: expected `<!-- solution: the command -->`',
     );
     expect(errorsOf(broken("<!-- hint: Type exactly", "<!-- hnt: Type exactly"))).toContain(
-      'lessons/01-first-container/lesson.md:26: unknown directive `hnt:`; expected check:, hint: or solution: (other comments must not start with "word:")',
+      'lessons/01-first-container/lesson.md:26: unknown directive `hnt:`; expected check:, hint:, solution: or panel: (other comments must not start with "word:")',
+    );
+    expect(
+      errorsOf(
+        broken("<!-- hint: Type exactly", "<!-- panel: volumes -->\n<!-- hint: Type exactly"),
+      ),
+    ).toContain(
+      'lessons/01-first-container/lesson.md:26: unknown panel "volumes": expected one of layers, e.g. `<!-- panel: layers -->`',
     );
     expect(
       errorsOf(broken("A container is a running image.", "<!-- hint: too early -->")),
