@@ -3,21 +3,14 @@
 import type { AgentSource } from "../engine/agent.ts";
 import type { LearnerPort, MachinePhase } from "../vm/protocol.ts";
 import type { MachineClient } from "../vm/client.svelte.ts";
+import { terminalFocus } from "./terminal-focus.svelte.ts";
 
 export interface LessonMachine extends AgentSource {
   readonly phase: MachinePhase;
   write(port: LearnerPort, data: Uint8Array): void;
   onOutput(port: LearnerPort, listener: (data: Uint8Array) => void): () => void;
-  /** The terminal the learner has open; code is typed there. */
+  /** The terminal the learner used last, brought forward; code is typed there. */
   activePort(): LearnerPort;
-}
-
-/** The terminal tab that is selected (TerminalTabs marks it with aria-selected). */
-function selectedTerminal(): LearnerPort {
-  const tab = globalThis.document?.querySelector<HTMLElement>(
-    '[role="tab"][aria-selected="true"][data-port]',
-  );
-  return tab?.dataset.port === "2" ? 2 : 1;
 }
 
 export function lessonMachine(client: MachineClient): LessonMachine {
@@ -29,7 +22,7 @@ export function lessonMachine(client: MachineClient): LessonMachine {
     on: (listener) => client.on(listener),
     write: (port, data) => client.write(port, data),
     onOutput: (port, listener) => client.onOutput(port, listener),
-    activePort: selectedTerminal,
+    activePort: () => terminalFocus.claim(),
   };
 }
 
