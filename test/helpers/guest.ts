@@ -88,9 +88,11 @@ export class Terminal {
     const before = this.reports.length;
     this.clear();
     this.type(cmd + "\n");
+    // Match on the command itself: a command typed earlier without run() (say `docker run -it`
+    // left with `exit`) may report after its prompt is back, i.e. after this run() began.
     const report = await waitFor(
       this.machine,
-      () => this.reports[before],
+      () => this.reports.slice(before).find((r) => r.cmd === cmd),
       timeoutMs,
       `the report of \`${cmd}\` on ttyS${this.port}\n--- screen ---\n${this.text.slice(-1500)}`,
     );
