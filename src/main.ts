@@ -21,5 +21,9 @@ if (!supported(support)) {
   (globalThis as { sandbox?: unknown }).sandbox = { machine };
   mount(App, { target, props: { i18n, machine } });
   void machine.start();
+  // Hidden (tab switched, window closing): keep what the learner did for the next visit.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") machine.saveForResume();
+  });
   addEventListener("pagehide", () => machine.dispose());
 }

@@ -1,5 +1,6 @@
 import * as Comlink from "comlink";
 import type {
+  CheckpointInfo,
   AgentRequest,
   AgentReply,
   GuestHttpRequest,
@@ -56,6 +57,12 @@ export class MachineClient {
   offline = $state<{ stored: number; total: number; ready: boolean } | undefined>(undefined);
   /** performance.now() when the agent first answered; the e2e test and bench read it. */
   readyAt = $state<number | undefined>(undefined);
+  /** Saved machine states in this browser, newest first (the automatic resume one included). */
+  checkpoints = $state.raw<CheckpointInfo[]>([]);
+  /** A checkpoint is being written right now. */
+  savingCheckpoint = $state(false);
+  /** When this start continued the learner's last session: when that was saved. */
+  resumedFrom = $state<number | undefined>(undefined);
 
   percent = $derived(
     this.progress.total && this.progress.loaded !== undefined
@@ -122,6 +129,13 @@ export class MachineClient {
       case "offline":
         this.offline = { stored: event.stored, total: event.total, ready: event.ready };
         break;
+      case "checkpoints":
+        this.checkpoints = event.list;
+        this.savingCheckpoint = event.saving;
+        break;
+      case "resumed":
+        this.resumedFrom = event.savedAt;
+        break;
     }
     for (const listener of this.#eventListeners) listener(event);
   }
@@ -171,12 +185,46 @@ export class MachineClient {
   /** Restores the base state; terminals stay attached and see the fresh prompt. */
   async reset(): Promise<void> {
     if (!this.#link) return this.start();
+    const api = this.#link.api;
+    await this.#restoring(() => api.reset());
+  }
+
+  /** Saves the running machine under a name the learner chose. Rejects with a plain message. */
+  async saveCheckpoint(name: string): Promise<CheckpointInfo> {
+    if (!this.#link) throw new Error("The machine is not started.");
+    return this.#link.api.saveCheckpoint(name);
+  }
+
+  /** Goes back to a checkpoint; like a reset, but to that moment instead of the base state. */
+  async restoreCheckpoint(id: string): Promise<void> {
+    if (!this.#link) return;
+    this.resumedFrom = undefined;
+    try {
+      await this.#link.api.restoreCheckpoint(id);
+    } catch (error) {
+      // Refused before the machine stopped (no such checkpoint, damaged): the caller says so.
+      if (this.phase === "ready" || this.phase === "busy") throw error;
+      this.fail(error);
+    }
+  }
+
+  async deleteCheckpoint(id: string): Promise<void> {
+    await this.#link?.api.deleteCheckpoint(id);
+  }
+
+  /** The page is being hidden or closed: keep what the learner did for the next visit. */
+  saveForResume(): void {
+    void this.#link?.api.saveForResume().catch(() => {});
+  }
+
+  async #restoring(run: () => Promise<void>): Promise<void> {
     this.error = undefined;
     this.readyAt = undefined;
+    this.resumedFrom = undefined;
     this.phase = "restoring";
     this.progress = { phase: "restoring" };
     try {
-      await this.#link.api.reset();
+      await run();
     } catch (error) {
       this.fail(error);
     }

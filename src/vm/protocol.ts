@@ -161,6 +161,20 @@ export interface MachineStats {
   diskBytesFetched: number;
 }
 
+/** A saved machine state the learner can go back to (or the automatic one, `auto`). */
+export interface CheckpointInfo {
+  /** "auto" for the resume checkpoint, `named:<name>` for the learner's. */
+  id: string;
+  /** As the learner typed it; empty for the resume checkpoint. */
+  name: string;
+  /** Date.now() when it was saved. */
+  savedAt: number;
+  /** Compressed size in this browser's storage. */
+  bytes: number;
+  /** The one saved automatically when the learner pauses, restored on the next visit. */
+  auto: boolean;
+}
+
 /** What a machine streams to whoever drives it. */
 export type MachineEvent =
   | { type: "progress"; progress: MachineProgress }
@@ -171,7 +185,11 @@ export type MachineEvent =
    * How much of the root disk is on this device. `ready` once all of it is: from then on the
    * sandbox needs no network at all.
    */
-  | { type: "offline"; stored: number; total: number; ready: boolean };
+  | { type: "offline"; stored: number; total: number; ready: boolean }
+  /** Checkpoints changed (saved, deleted), or one is being saved right now. */
+  | { type: "checkpoints"; list: CheckpointInfo[]; saving: boolean }
+  /** This start continued from the learner's last session instead of the base state. */
+  | { type: "resumed"; savedAt: number };
 
 /** One HTTP request to a port the guest publishes, as a browser would send to localhost:PORT. */
 export interface GuestHttpRequest {
@@ -213,4 +231,12 @@ export interface MachineWorkerApi {
   dispose(): Promise<void>;
   /** HTTP to a port published in the guest (the preview, lesson checks); failures are values. */
   http(port: number, request: GuestHttpRequest): Promise<GuestHttpResponse>;
+  /** Saves the running machine under `name` (replacing one of that name). */
+  saveCheckpoint(name: string): Promise<CheckpointInfo>;
+  /** Goes back to a checkpoint (by id): containers, images and files as they were then. */
+  restoreCheckpoint(id: string): Promise<void>;
+  deleteCheckpoint(id: string): Promise<void>;
+  checkpoints(): Promise<CheckpointInfo[]>;
+  /** Saves the resume checkpoint now if anything changed (the page is being hidden). */
+  saveForResume(): Promise<void>;
 }

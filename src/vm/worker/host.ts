@@ -4,6 +4,7 @@ import type { V86Image } from "v86";
 import { Machine } from "../machine.ts";
 import { warmUp } from "../warmup.ts";
 import type {
+  CheckpointInfo,
   DiskPack,
   AgentReply,
   AgentRequest,
@@ -18,7 +19,8 @@ import type {
 import { download } from "./download.ts";
 import { readHotStream } from "./hotset.ts";
 import { PersistentDisk } from "./disk.ts";
-import { IdbChunkStore, SavedStateStore, dropOtherDisks } from "./storage.ts";
+import { IdbChunkStore, SavedStateStore, dropOtherDisks, isQuotaError } from "./storage.ts";
+import { CheckpointError, CheckpointStore, RESUME, namedId } from "./checkpoints.ts";
 import { attachBrowserRegistry } from "../registry/attach.ts";
 import { missingImageAdvice } from "../registry/advice.ts";
 import { guestHttp } from "../preview/guest.ts";
@@ -32,6 +34,15 @@ function vmUrl(path: string): string {
 /** Health check cadence after ready: a slow answer means busy, a stopped emulator crashed. */
 const HEALTH_INTERVAL_MS = 4000;
 const BUSY_AFTER_MS = 2500;
+/**
+ * The resume checkpoint is saved once the learner has changed something and then paused this
+ * long (no typing, no output): saving stops the guest for a moment, so never mid-typing.
+ */
+const RESUME_AFTER_QUIET_MS = 8000;
+/** A resumed machine that does not get ready this fast is given up for the base state. */
+const RESUME_READY_TIMEOUT_MS = 90_000;
+/** A warm-up round starts only after the learner's terminals were this quiet. */
+const WARMUP_AFTER_QUIET_MS = 3000;
 
 type Emit = (event: MachineEvent) => void;
 
@@ -49,9 +60,24 @@ export class MachineHost implements MachineWorkerApi {
   #registry: { dispose(): void } | undefined;
   #downloads = new Map<string, { loaded: number; total: number }>();
   #bootPackDone: Promise<void> = Promise.resolve();
+  #t0 = 0;
+  #checkpoints: CheckpointStore | undefined;
+  /** Something changed in the guest since the resume checkpoint was saved. */
+  #dirty = false;
+  #quiet: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() of the last typing or terminal output. */
+  #lastActivity = 0;
+  /** One save at a time; a restore waits for it. */
+  #saving: Promise<unknown> = Promise.resolve();
+
+  /** A line per start phase in the console (debug level): where a slow start spends its time. */
+  #mark(what: string): void {
+    console.debug(`[machine] ${what} at ${Math.round(performance.now() - this.#t0)} ms`);
+  }
 
   async start(onEvent: Emit): Promise<void> {
     this.#emit = onEvent;
+    this.#t0 = performance.now();
     this.#abort.abort();
     this.#abort = new AbortController();
     const signal = this.#abort.signal;
@@ -63,16 +89,37 @@ export class MachineHost implements MachineWorkerApi {
     this.#downloads.clear();
     const disk = await this.#openDisk();
     this.#disk = disk;
+    this.#mark(`disk open, ${disk.storedChunks} chunks stored`);
+    const resume = await this.#loadResume();
     const [stateBytes, bioses] = await Promise.all([
-      this.#loadState(signal),
+      resume ? undefined : this.#loadState(signal).finally(() => this.#mark("state loaded")),
       this.#loadBioses(signal),
-      this.#loadBootPack(disk, signal),
+      this.#loadBootPack(disk, signal).finally(() => this.#mark("boot pack")),
     ]);
-    await this.#run(stateBytes, bioses, signal);
+    if (resume) {
+      try {
+        await this.#run(resume.state, bioses, signal, RESUME_READY_TIMEOUT_MS);
+        this.#emit({ type: "resumed", savedAt: resume.savedAt });
+        return;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        // Never a dead end: the base state always works, and the learner is told why.
+        console.warn("resume failed:", error);
+        await this.#checkpoints?.remove(RESUME).catch(() => {});
+        this.#emit({
+          type: "console",
+          text: `Your last session could not be restored (${(error as Error).message.split("\n")[0]}); starting fresh.`,
+        });
+        await this.#stopMachine();
+      }
+    }
+    await this.#run(stateBytes ?? (await this.#loadState(signal)), bioses, signal);
   }
 
   write(port: LearnerPort, data: Uint8Array): void {
     this.#machine?.write(port, data);
+    this.#dirty = true;
+    this.#active();
   }
 
   async resize(port: LearnerPort, rows: number, cols: number): Promise<void> {
@@ -99,19 +146,51 @@ export class MachineHost implements MachineWorkerApi {
 
   /** Back to the saved base state: containers and files made since are gone. */
   async reset(): Promise<void> {
-    this.#abort.abort();
-    this.#abort = new AbortController();
-    const signal = this.#abort.signal;
-    await this.#stopMachine();
-    this.#progress({ phase: "restoring" });
+    const signal = await this.#restart();
+    // The next visit starts from the base state too, not from what was just thrown away.
+    this.#dirty = false;
+    await this.#checkpoints?.remove(RESUME).catch(() => {});
     const [stateBytes, bioses] = await Promise.all([
       this.#loadState(signal),
       this.#loadBioses(signal),
     ]);
     await this.#run(stateBytes, bioses, signal);
+    await this.#announceCheckpoints();
+  }
+
+  async saveCheckpoint(name: string): Promise<CheckpointInfo> {
+    const valid = CheckpointStore.validName(name);
+    return this.#save(namedId(valid), valid);
+  }
+
+  async restoreCheckpoint(id: string): Promise<void> {
+    const store = this.#requireCheckpoints();
+    await this.#saving.catch(() => {});
+    const state = await store.load(id);
+    if (!state) throw new CheckpointError("That checkpoint no longer exists.");
+    const signal = await this.#restart();
+    const bioses = await this.#loadBioses(signal);
+    await this.#run(state, bioses, signal, RESUME_READY_TIMEOUT_MS);
+    // What runs now differs from the resume checkpoint: save it at the next pause.
+    this.#dirty = true;
+    this.#active();
+  }
+
+  async deleteCheckpoint(id: string): Promise<void> {
+    await this.#requireCheckpoints().remove(id);
+    await this.#announceCheckpoints();
+  }
+
+  async checkpoints(): Promise<CheckpointInfo[]> {
+    return (await this.#checkpoints?.list()) ?? [];
+  }
+
+  async saveForResume(): Promise<void> {
+    if (this.#dirty) await this.#saveResume();
   }
 
   async dispose(): Promise<void> {
+    clearTimeout(this.#quiet);
     this.#abort.abort();
     await this.#disk?.flush();
     await this.#stopMachine();
@@ -120,9 +199,10 @@ export class MachineHost implements MachineWorkerApi {
   // ---------------------------------------------------------------------------------------------
 
   async #run(
-    stateBytes: Uint8Array | undefined,
+    stateBytes: Uint8Array | ArrayBuffer | undefined,
     bioses: { bios: Uint8Array; vgaBios: Uint8Array },
     signal: AbortSignal,
+    readyTimeoutMs?: number,
   ): Promise<void> {
     const manifest = guest!;
     const disk = this.#disk!;
@@ -156,18 +236,34 @@ export class MachineHost implements MachineWorkerApi {
       },
       memoryMb: manifest.memoryMb,
       cmdline: manifest.cmdline,
-      initialState: stateBytes ? toArrayBuffer(stateBytes) : undefined,
+      initialState:
+        stateBytes instanceof ArrayBuffer
+          ? stateBytes
+          : stateBytes
+            ? toArrayBuffer(stateBytes)
+            : undefined,
+      readyTimeoutMs,
     });
     this.#machine = machine;
     await this.#attachRegistry(machine, signal);
     machine.on((event) => {
       if (event.type === "progress") {
+        this.#mark(event.progress.phase);
         this.#phase = event.progress.phase;
         this.#progress(event.progress);
-      } else this.#emit(event);
+        return;
+      }
+      this.#emit(event);
+      // Only the learner's own doing counts as a change: the warm-up's docker events do not.
+      if (event.type === "output") this.#active();
+      else if (event.type === "agent" && event.event.event === "command") {
+        this.#dirty = true;
+        this.#active();
+      }
     });
     await machine.start({ signal });
     this.#watchHealth(machine);
+    void this.#announceCheckpoints();
     // v86's JIT is cold after a restore: a hidden run now, while the first lesson is read,
     // keeps the learner's first `docker run` from paying for it.
     if (!signal.aborted) void this.#afterReady(machine, disk, signal);
@@ -179,9 +275,14 @@ export class MachineHost implements MachineWorkerApi {
    */
   async #afterReady(machine: Machine, disk: PersistentDisk, signal: AbortSignal): Promise<void> {
     await this.#fetchPack(state?.warmPack, disk, signal, { remember: true });
+    this.#mark("warm pack");
     if (signal.aborted) return;
     try {
-      await warmUp(machine);
+      const spent = await warmUp(machine, {
+        beforeRound: () => this.#learnerPause(WARMUP_AFTER_QUIET_MS, signal),
+        signal,
+      });
+      this.#mark(`warm-up (${spent} ms running)`);
     } catch (error) {
       this.#emit({ type: "console", text: `warm-up: ${(error as Error).message}` });
     }
@@ -261,6 +362,108 @@ export class MachineHost implements MachineWorkerApi {
     } catch (error) {
       if (!signal.aborted) console.warn(`disk pack ${pack.file} not used:`, error);
     }
+  }
+
+  /** Stops the running machine (and any start in flight) before another state is restored. */
+  async #restart(): Promise<AbortSignal> {
+    this.#abort.abort();
+    this.#abort = new AbortController();
+    await this.#stopMachine();
+    this.#progress({ phase: "restoring" });
+    return this.#abort.signal;
+  }
+
+  #requireCheckpoints(): CheckpointStore {
+    if (!this.#checkpoints)
+      throw new CheckpointError("Checkpoints need a saved state and browser storage.");
+    return this.#checkpoints;
+  }
+
+  /** The learner's last session, when there is one for this guest. */
+  async #loadResume(): Promise<{ state: ArrayBuffer; savedAt: number } | undefined> {
+    if (!state || !this.#caching) return undefined;
+    this.#checkpoints ??= new CheckpointStore(state.sha256);
+    const store = this.#checkpoints;
+    try {
+      await store.dropOthers();
+      const info = await store.info(RESUME);
+      if (!info) return undefined;
+      this.#progress({ phase: "restoring", source: "cache", caching: this.#caching });
+      const saved = await store.load(RESUME);
+      return saved ? { state: saved, savedAt: info.savedAt } : undefined;
+    } catch (error) {
+      console.warn("no resume:", error);
+      await store.remove(RESUME).catch(() => {});
+      this.#emit({
+        type: "console",
+        text: `${(error as Error).message} Starting from a fresh machine.`,
+      });
+      return undefined;
+    }
+  }
+
+  /** Resolves once the terminals have been quiet for `quietMs` (or on abort). */
+  async #learnerPause(quietMs: number, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const left = this.#lastActivity + quietMs - performance.now();
+      if (left <= 0 || signal.aborted) return;
+      await new Promise((resolve) => setTimeout(resolve, left));
+    }
+  }
+
+  /** Typing or output: the learner is not paused. Arms the resume save for the next pause. */
+  #active(): void {
+    this.#lastActivity = performance.now();
+    clearTimeout(this.#quiet);
+    if (!this.#dirty || !this.#checkpoints) return;
+    this.#quiet = setTimeout(() => void this.#saveResume(), RESUME_AFTER_QUIET_MS);
+  }
+
+  async #saveResume(): Promise<void> {
+    clearTimeout(this.#quiet);
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    try {
+      await this.#save(RESUME, "");
+    } catch (error) {
+      this.#dirty = true; // try again at the next pause
+      console.warn("resume checkpoint not saved:", error);
+    }
+  }
+
+  /** Saves the running machine (memory, devices, written disk blocks) as a checkpoint. */
+  #save(id: string, name: string): Promise<CheckpointInfo> {
+    const run = async () => {
+      const store = this.#requireCheckpoints();
+      const machine = this.#machine;
+      if (!machine || (this.#phase !== "ready" && this.#phase !== "busy"))
+        throw new CheckpointError("The machine is not running.");
+      this.#emit({ type: "checkpoints", list: await store.list(), saving: true });
+      const started = performance.now();
+      try {
+        const info = await store.save(id, name, await machine.save());
+        this.#mark(`checkpoint ${id} saved in ${Math.round(performance.now() - started)} ms`);
+        return info;
+      } catch (error) {
+        if (isQuotaError(error)) {
+          this.#cachingOff();
+          throw new CheckpointError(
+            "The browser has no room left for this checkpoint. Delete an old checkpoint or clear cached data (status bar → storage).",
+          );
+        }
+        throw error;
+      } finally {
+        await this.#announceCheckpoints();
+      }
+    };
+    const saving = this.#saving.catch(() => {}).then(run);
+    this.#saving = saving;
+    return saving;
+  }
+
+  async #announceCheckpoints(): Promise<void> {
+    const list = await this.#checkpoints?.list().catch(() => undefined);
+    if (list) this.#emit({ type: "checkpoints", list, saving: false });
   }
 
   /**

@@ -1,0 +1,122 @@
+// Checkpoints: whole machine states (memory, devices, and every block the guest wrote to its
+// disk) kept in IndexedDB, gzip-compressed. One is the automatic "resume" checkpoint, saved when
+// the learner pauses and restored on the next visit; the others are named by the learner.
+//
+// A checkpoint only fits the saved base state it grew from (same guest, same devices), so each
+// is filed under that state's hash and a new guest drops them all.
+import { createStore, del, delMany, get, keys, set, type UseStore } from "idb-keyval";
+import type { CheckpointInfo } from "../protocol.ts";
+
+/** Its own database: "Clear cached data" (downloads only) must not delete the learner's work. */
+export const CHECKPOINT_DB = "docker-sandbox-checkpoints";
+
+/** Id of the checkpoint saved automatically when the learner pauses; restored on the next visit. */
+export const RESUME = "auto";
+
+/** Id of a checkpoint the learner named. */
+export function namedId(name: string): string {
+  return `named:${name}`;
+}
+
+/** Names a learner types are shown as typed; this keeps them short and printable. */
+const NAME = /^[^\p{Cc}]{1,60}$/u;
+
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+}
+
+export class CheckpointStore {
+  #store: UseStore;
+  #base: string;
+
+  /** `base`: hash of the saved base state the checkpoints grew from. */
+  constructor(base: string, store: UseStore = createStore(CHECKPOINT_DB, "checkpoints")) {
+    this.#base = base;
+    this.#store = store;
+  }
+
+  static validName(name: string): string {
+    const trimmed = name.trim();
+    if (!NAME.test(trimmed))
+      throw new CheckpointError("A checkpoint name is 1 to 60 characters on one line.");
+    return trimmed;
+  }
+
+  /** Newest first; the resume checkpoint included (marked `auto`). */
+  async list(): Promise<CheckpointInfo[]> {
+    const prefix = `info:${this.#base}:`;
+    const infoKeys = (await keys<string>(this.#store)).filter((k) => k.startsWith(prefix));
+    const infos = await Promise.all(infoKeys.map((k) => get<CheckpointInfo>(k, this.#store)));
+    return infos.filter((i) => i !== undefined).sort((a, b) => b.savedAt - a.savedAt);
+  }
+
+  /** `name`: what the learner typed; empty for the resume checkpoint. */
+  async save(id: string, name: string, state: ArrayBuffer): Promise<CheckpointInfo> {
+    const packed = await gzip(new Uint8Array(state));
+    const info: CheckpointInfo = {
+      id,
+      name,
+      savedAt: Date.now(),
+      bytes: packed.byteLength,
+      auto: id === RESUME,
+    };
+    // Data first: an info without its data would list a checkpoint that cannot be restored.
+    await set(this.#dataKey(id), packed, this.#store);
+    await set(this.#infoKey(id), info, this.#store);
+    return info;
+  }
+
+  async info(id: string): Promise<CheckpointInfo | undefined> {
+    return get<CheckpointInfo>(this.#infoKey(id), this.#store);
+  }
+
+  /** The state to restore, or undefined when there is no such checkpoint. Throws if damaged. */
+  async load(id: string): Promise<ArrayBuffer | undefined> {
+    const packed = await get<Uint8Array>(this.#dataKey(id), this.#store);
+    if (!packed) return undefined;
+    try {
+      return (await gunzip(packed)).buffer as ArrayBuffer;
+    } catch (error) {
+      throw new CheckpointError(
+        `The checkpoint is damaged and cannot be restored (${(error as Error).message}).`,
+      );
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await del(this.#infoKey(id), this.#store);
+    await del(this.#dataKey(id), this.#store);
+  }
+
+  /** Drops checkpoints of other base states: they cannot be restored on this guest. */
+  async dropOthers(): Promise<void> {
+    const stale = (await keys<string>(this.#store)).filter(
+      (k) => !k.startsWith(`info:${this.#base}:`) && !k.startsWith(`data:${this.#base}:`),
+    );
+    if (stale.length > 0) await delMany(stale, this.#store);
+  }
+
+  #infoKey(id: string): string {
+    return `info:${this.#base}:${id}`;
+  }
+
+  #dataKey(id: string): string {
+    return `data:${this.#base}:${id}`;
+  }
+}
+
+/** The browser's own gzip (CompressionStream): native speed, nothing to bundle. */
+export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+  return pipe(bytes, new CompressionStream("gzip"));
+}
+
+export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  return pipe(bytes, new DecompressionStream("gzip"));
+}
+
+async function pipe(bytes: Uint8Array, transform: GenerateTransformStream): Promise<Uint8Array> {
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(transform);
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+type GenerateTransformStream = CompressionStream | DecompressionStream;
