@@ -11,6 +11,7 @@ import type {
   MachinePhase,
   MachineStats,
 } from "./protocol.ts";
+import { Watchdog, type WatchdogOptions } from "./watchdog.ts";
 
 export interface MachineAssets {
   /** Path (Node) or URL (browser) of v86.wasm. */
@@ -33,6 +34,8 @@ export interface MachineOptions {
   readyTimeoutMs?: number;
   /** Extra v86 options (network settings for the registry, say). */
   v86?: Partial<V86Options>;
+  /** The watchdog started once the machine is ready (`false`: none, e.g. while building). */
+  watchdog?: WatchdogOptions | false;
 }
 
 export interface StartOptions {
@@ -100,6 +103,7 @@ export class Machine {
   #loaded: Promise<void>;
   #pump?: ReturnType<typeof setInterval>;
   #diskFetched = 0;
+  #watchdog?: Watchdog;
 
   constructor(readonly options: MachineOptions) {
     const { assets } = options;
@@ -199,6 +203,7 @@ export class Machine {
     );
     this.readyMs = Date.now() - started;
     this.#setPhase("ready");
+    if (this.options.watchdog !== false) this.#startWatchdog(this.options.watchdog ?? {});
   }
 
   /** Waits for dockerd (after a restart, say). */
@@ -301,6 +306,7 @@ export class Machine {
     if (this.#disposed) return;
     this.#disposed = true;
     clearInterval(this.#pump);
+    this.#watchdog?.dispose();
     for (const p of this.#pending.values()) p.reject(new Error("the machine was disposed"));
     this.#pending.clear();
     this.#listeners.clear();
@@ -309,6 +315,21 @@ export class Machine {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  #startWatchdog(options: WatchdogOptions) {
+    this.#watchdog?.dispose();
+    this.#watchdog = new Watchdog(this, (fault) => this.#emit({ type: "fault", fault }), {
+      ...options,
+      onFatal: (fault) => {
+        // A panicked kernel spins forever: stop the emulator instead of burning the CPU.
+        if (fault.kind === "kernel-panic") {
+          if (this.phase !== "crashed") this.#setPhase("crashed", "kernel panic");
+          this.emulator.stop();
+        }
+        options.onFatal?.(fault);
+      },
+    });
+  }
 
   #countDiskReads() {
     const disk = this.diskBuffer;

@@ -124,7 +124,29 @@ export type AgentEvent =
   | { event: "hello"; bootId: string }
   | { event: "dockerd"; up: boolean }
   | { event: "docker"; data: DockerEvent }
-  | ({ event: "command" } & CommandReport);
+  | ({ event: "command" } & CommandReport)
+  /**
+   * A limit inside the guest was hit (sandbox-agent samples the cgroup counters every 2 s):
+   * a fork failed at a pids ceiling, or the kernel killed a program for memory.
+   */
+  | {
+      event: "limit";
+      kind: "pids" | "memory";
+      scope: "container" | "containers" | "terminal" | "system";
+      count: number;
+      /** The learner terminal, for scope "terminal" and kind "pids". */
+      port?: LearnerPort;
+      /** The container's full id, for scope "container". */
+      container?: string;
+    }
+  /** Docker's own disk (/var/lib/docker) or the learner's root disk became full, or free again. */
+  | {
+      event: "disk";
+      disk: "docker" | "root";
+      full: boolean;
+      freeBytes: number;
+      totalBytes: number;
+    };
 
 // ---------------------------------------------------------------------------
 // The machine, as the UI and the Node harness see it.
@@ -189,7 +211,32 @@ export type MachineEvent =
   /** Checkpoints changed (saved, deleted), or one is being saved right now. */
   | { type: "checkpoints"; list: CheckpointInfo[]; saving: boolean }
   /** This start continued from the learner's last session instead of the base state. */
-  | { type: "resumed"; savedAt: number };
+  | { type: "resumed"; savedAt: number }
+  /** The watchdog noticed something wrong in the guest (src/vm/watchdog.ts). */
+  | { type: "fault"; fault: MachineFault };
+
+/** What went wrong in the guest, and whether the sandbox already fixed it. */
+export interface MachineFault {
+  kind:
+    | "kernel-panic"
+    | "hung"
+    | "dockerd-stopped"
+    | "out-of-memory"
+    | "too-many-processes"
+    | "disk-full";
+  /**
+   * `fatal`: only Reset (or a checkpoint) brings the machine back. `recovering`: the sandbox is
+   * bringing it back. `fixed`: it did (or stopped the cause). `warning`: the learner can fix it.
+   * `cleared`: the earlier fault of this kind is over.
+   */
+  severity: "fatal" | "recovering" | "fixed" | "warning" | "cleared";
+  /** Plain English for logs and tests; the UI words it by `kind` and `severity` in each language. */
+  message: string;
+  port?: LearnerPort;
+  /** Container name, when one container was the cause. */
+  container?: string;
+  disk?: "docker" | "root";
+}
 
 /** One HTTP request to a port the guest publishes, as a browser would send to localhost:PORT. */
 export interface GuestHttpRequest {
