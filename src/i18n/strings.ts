@@ -114,6 +114,27 @@ export const en = {
   retry: "Try again",
   startFailed: "The machine could not start.",
   crashedBody: "The machine stopped responding. Reset it to continue.",
+  faultKernelPanic:
+    "The Linux kernel inside the sandbox crashed (a kernel panic). Your lesson progress is kept. Reset the machine to continue.",
+  faultHung:
+    "The sandbox stopped responding. Your lesson progress is kept. Reset the machine to continue.",
+  faultDockerdRecovering: "The Docker engine stopped. The sandbox is starting it again…",
+  faultDockerdFixed:
+    "The Docker engine stopped and the sandbox started it again. Containers that were running have stopped; images are kept.",
+  faultDockerdFatal:
+    "The Docker engine stopped and did not come back. Your lesson progress is kept. Reset the machine to continue.",
+  faultOom: "A program ran out of memory, so the kernel stopped it.",
+  faultOomContainer: "A program in container {name} ran out of memory, so the kernel stopped it.",
+  faultPidsTerminal:
+    "Terminal {n} started too many processes at once (like a fork bomb). The sandbox stopped them and opened a fresh shell.",
+  faultPidsContainer:
+    "Container {name} started too many processes at once (like a fork bomb). The sandbox stopped that container.",
+  faultPidsStuck:
+    "Something started too many processes at once. Stop it, or reset the machine if it stays slow.",
+  faultDiskDocker:
+    "Docker's disk is full: pulls, builds and files written in containers fail with “no space left on device”. Remove the container or image that filled it, or run `docker system prune`.",
+  faultDiskRoot: "The disk for your files is full. Delete large files with `rm` to free space.",
+  faultDismiss: "Dismiss",
   unsupportedTitle: "This browser cannot run the sandbox",
   unsupportedIntro: "The Docker sandbox runs a whole Linux computer inside this page. It needs:",
   needWasm: "WebAssembly (to run the emulator)",
@@ -369,6 +390,28 @@ export const ko: Messages = {
   retry: "다시 시도",
   startFailed: "머신을 시작하지 못했습니다.",
   crashedBody: "머신이 응답하지 않습니다. 초기화해서 계속하세요.",
+  faultKernelPanic:
+    "샌드박스 안의 리눅스 커널이 멈췄습니다(커널 패닉). 레슨 진행 상황은 그대로 있습니다. 머신을 초기화해서 계속하세요.",
+  faultHung:
+    "샌드박스가 응답하지 않습니다. 레슨 진행 상황은 그대로 있습니다. 머신을 초기화해서 계속하세요.",
+  faultDockerdRecovering: "Docker 엔진이 멈췄습니다. 샌드박스가 다시 시작하는 중입니다…",
+  faultDockerdFixed:
+    "Docker 엔진이 멈춰서 샌드박스가 다시 시작했습니다. 실행 중이던 컨테이너는 멈췄고, 이미지는 그대로 있습니다.",
+  faultDockerdFatal:
+    "Docker 엔진이 멈춘 뒤 돌아오지 않았습니다. 레슨 진행 상황은 그대로 있습니다. 머신을 초기화해서 계속하세요.",
+  faultOom: "프로그램이 메모리를 다 써서 커널이 그 프로그램을 멈췄습니다.",
+  faultOomContainer:
+    "컨테이너 {name} 안의 프로그램이 메모리를 다 써서 커널이 그 프로그램을 멈췄습니다.",
+  faultPidsTerminal:
+    "터미널 {n}에서 한꺼번에 너무 많은 프로세스를 만들었습니다(포크 폭탄처럼). 샌드박스가 그 프로세스들을 멈추고 새 셸을 열었습니다.",
+  faultPidsContainer:
+    "컨테이너 {name}이(가) 한꺼번에 너무 많은 프로세스를 만들었습니다(포크 폭탄처럼). 샌드박스가 그 컨테이너를 멈췄습니다.",
+  faultPidsStuck:
+    "한꺼번에 너무 많은 프로세스가 만들어졌습니다. 그 작업을 멈추거나, 계속 느리면 머신을 초기화하세요.",
+  faultDiskDocker:
+    "Docker 디스크가 가득 찼습니다. pull, build, 컨테이너 안에서 쓰는 파일이 “no space left on device”로 실패합니다. 디스크를 채운 컨테이너나 이미지를 지우거나 `docker system prune`을 실행하세요.",
+  faultDiskRoot: "내 파일을 두는 디스크가 가득 찼습니다. `rm`으로 큰 파일을 지워 공간을 만드세요.",
+  faultDismiss: "닫기",
   unsupportedTitle: "이 브라우저에서는 샌드박스를 실행할 수 없어요",
   unsupportedIntro:
     "도커 샌드박스는 이 페이지 안에서 리눅스 컴퓨터 전체를 실행합니다. 다음이 필요합니다:",

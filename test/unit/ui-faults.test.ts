@@ -1,0 +1,55 @@
+// Fault notices, driven through the client with recorded machine events (the watchdog's real
+// faults: test/integration/faults.test.ts).
+import { describe, expect, it } from "vitest";
+import { en, ko } from "../../src/i18n/strings.ts";
+import { FaultNotices } from "../../src/ui/faults.svelte.ts";
+import { MachineClient, type WorkerLink } from "../../src/vm/client.svelte.ts";
+import type { MachineFault } from "../../src/vm/protocol.ts";
+
+const noWorker = (): WorkerLink => {
+  throw new Error("not connected in this test");
+};
+
+function setup() {
+  const client = new MachineClient(noWorker);
+  const notices = new FaultNotices(client);
+  const fault = (f: Omit<MachineFault, "message">) =>
+    client.handle({ type: "fault", fault: { message: "m", ...f } });
+  return { client, notices, fault };
+}
+
+describe("FaultNotices", () => {
+  it("keeps a fatal fault, with its words in both languages, until the machine restores", () => {
+    const { client, notices, fault } = setup();
+    fault({ kind: "kernel-panic", severity: "fatal" });
+    expect(notices.fatal?.message).toBe("faultKernelPanic");
+    expect(en[notices.fatal!.message]).toMatch(/kernel/);
+    expect(ko[notices.fatal!.message]).toMatch(/커널/);
+    client.handle({ type: "progress", progress: { phase: "restoring" } });
+    expect(notices.notices).toEqual([]);
+    notices.dispose();
+  });
+
+  it("replaces a report of the same thing, and drops it once cleared", () => {
+    const { notices, fault } = setup();
+    fault({ kind: "dockerd-stopped", severity: "recovering" });
+    fault({ kind: "dockerd-stopped", severity: "fixed" });
+    expect(notices.notices.map((n) => n.message)).toEqual(["faultDockerdFixed"]);
+    fault({ kind: "disk-full", severity: "warning", disk: "docker" });
+    fault({ kind: "disk-full", severity: "warning", disk: "root" });
+    fault({ kind: "disk-full", severity: "cleared", disk: "docker" });
+    expect(notices.notices.map((n) => n.message)).toEqual(["faultDockerdFixed", "faultDiskRoot"]);
+    notices.dispose();
+  });
+
+  it("names the terminal or container a fork bomb came from", () => {
+    const { notices, fault } = setup();
+    fault({ kind: "too-many-processes", severity: "fixed", port: 2 });
+    fault({ kind: "too-many-processes", severity: "fixed", container: "bomb" });
+    expect(notices.notices.map((n) => [n.message, n.params])).toEqual([
+      ["faultPidsTerminal", { n: 2 }],
+      ["faultPidsContainer", { name: "bomb" }],
+    ]);
+    notices.dispose();
+  });
+});
