@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { VitePWA } from "vite-plugin-pwa";
 // @ts-expect-error plain JS module without types
@@ -21,6 +21,45 @@ function bundledImagesIndex(): { url: string; revision: string }[] {
   }
 }
 
+/**
+ * The page's Content-Security-Policy: only this origin's code, no inline or remote scripts, no
+ * plugins. v86 compiles guest code to WebAssembly at run time ('wasm-unsafe-eval'); xterm,
+ * CodeMirror and Svelte's style: directives set styles at run time ('unsafe-inline' for styles
+ * only). The preview frame is this origin too; the service worker gives each of its answers a
+ * CSP `sandbox` of its own. A <meta> policy, so any static host serves it without configuration
+ * (frame-ancestors needs a header: see README).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "frame-src 'self'",
+  "manifest-src 'self'",
+  "media-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+].join("; ");
+
+/** Adds the policy to the built page only: Vite's dev server injects inline scripts of its own. */
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: "content-security-policy",
+    apply: "build",
+    transformIndexHtml: () => [
+      {
+        tag: "meta",
+        attrs: { "http-equiv": "Content-Security-Policy", content: CONTENT_SECURITY_POLICY },
+        injectTo: "head-prepend",
+      },
+    ],
+  };
+}
+
 export default defineConfig(({ command }) => ({
   // The page registers the app's service worker only where the build made one (not under
   // `vite` dev). Not import.meta.env.PROD: a build run by vitest has NODE_ENV=test.
@@ -28,6 +67,7 @@ export default defineConfig(({ command }) => ({
   plugins: [
     svelte(),
     guestPlugin(),
+    contentSecurityPolicy(),
     VitePWA({
       strategies: "injectManifest",
       srcDir: "src/sw",

@@ -118,4 +118,13 @@ describe("the sandbox page", () => {
     const text = await run(1, "ls /root/reset-marker; echo after-$((40+3))", /after-43/);
     expect(text).toMatch(/No such file or directory/);
   });
+
+  it("ran all of the above under the page's Content-Security-Policy, with nothing refused", async () => {
+    const policy = await browser.page.getAttribute(
+      'meta[http-equiv="Content-Security-Policy"]',
+      "content",
+    );
+    expect(policy).toMatch(/script-src 'self' 'wasm-unsafe-eval'/);
+    expect(browser.cspViolations).toEqual([]);
+  });
 });

@@ -63,6 +63,8 @@ export interface BrowserSession {
   context: BrowserContext;
   page: Page;
   userDataDir: string;
+  /** Everything the browser refused under the page's Content-Security-Policy (console lines). */
+  cspViolations: string[];
   /** Renderer processes' resident memory, MB (the page and its workers). */
   rendererRssMb(): number;
   close(): Promise<void>;
@@ -90,10 +92,15 @@ export async function openBrowser(
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (error) => console.error("[page error]", error.message));
+  const cspViolations: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
   return {
     context,
     page,
     userDataDir,
+    cspViolations,
     rendererRssMb: () => rendererRssMb(userDataDir),
     async close() {
       await context.close();
