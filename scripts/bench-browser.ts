@@ -26,6 +26,45 @@ export interface BrowserBench {
   browser_cold_ready_slow_ms: number;
   cold_fetch_requests: number;
   warm_fetch_requests: number;
+  /** Saving a named checkpoint of the used machine (save_state + gzip + IndexedDB). */
+  checkpoint_save_ms: number;
+  checkpoint_bytes: number;
+  /** Restore that checkpoint → the engine answers again. */
+  checkpoint_restore_ms: number;
+  /** Reset (base state) → the engine answers again. */
+  reset_ready_ms: number;
+}
+
+type PageSandbox = {
+  sandbox: {
+    machine: {
+      phase: string;
+      saveCheckpoint(name: string): Promise<{ id: string; bytes: number }>;
+      restoreCheckpoint(id: string): Promise<void>;
+      reset(): Promise<void>;
+    };
+  };
+};
+
+/** Times one machine action in the page until the engine is ready again. */
+async function timeInPage(page: Page, action: "save" | "restore" | "reset", id?: string) {
+  return page.evaluate(
+    async ({ action, id }) => {
+      const machine = (globalThis as unknown as PageSandbox).sandbox.machine;
+      const started = performance.now();
+      let bytes = 0;
+      let savedId = "";
+      if (action === "save") {
+        const info = await machine.saveCheckpoint("bench");
+        bytes = info.bytes;
+        savedId = info.id;
+      } else if (action === "restore") await machine.restoreCheckpoint(id!);
+      else await machine.reset();
+      if (machine.phase !== "ready") throw new Error(`${action}: the machine is ${machine.phase}`);
+      return { ms: Math.round(performance.now() - started), bytes, id: savedId };
+    },
+    { action, id },
+  );
 }
 
 export interface BenchOptions {
@@ -97,7 +136,7 @@ export async function benchBrowser(options: BenchOptions = {}): Promise<BrowserB
 
   await buildApp(); // dist/ as the code is now, with the current guest and state
   const server = await serveApp();
-  let cold, warmReady, warmBytes, warmRequests, firstRun, memory;
+  let cold, warmReady, warmBytes, warmRequests, firstRun, memory, saved, restored, reset;
   try {
     cold = await coldStart(server, log);
     const { page } = cold.session;
@@ -112,6 +151,12 @@ export async function benchBrowser(options: BenchOptions = {}): Promise<BrowserB
     log(`first run done ${firstRun} ms`);
     memory = cold.session.rendererRssMb();
     log(`renderer RSS ${memory} MB`);
+    saved = await timeInPage(page, "save");
+    log(`checkpoint saved in ${saved.ms} ms, ${saved.bytes} bytes`);
+    restored = await timeInPage(page, "restore", saved.id);
+    log(`checkpoint restored in ${restored.ms} ms`);
+    reset = await timeInPage(page, "reset");
+    log(`reset ready in ${reset.ms} ms`);
   } finally {
     await cold?.session.close();
     await server.close();
@@ -136,6 +181,10 @@ export async function benchBrowser(options: BenchOptions = {}): Promise<BrowserB
     browser_cold_ready_slow_ms: slow.readyMs,
     cold_fetch_requests: cold.requests,
     warm_fetch_requests: warmRequests,
+    checkpoint_save_ms: saved.ms,
+    checkpoint_bytes: saved.bytes,
+    checkpoint_restore_ms: restored.ms,
+    reset_ready_ms: reset.ms,
   };
 }
 

@@ -209,11 +209,19 @@ async function main() {
       "warm_fetch_bytes",
       "tab_memory_mb",
       "browser_cold_ready_slow_ms",
+      "checkpoint_save_ms",
+      "checkpoint_restore_ms",
+      "reset_ready_ms",
     )
   ) {
     log("browser group");
     const { benchBrowser } = await import("./bench-browser.ts");
     Object.assign(out, await benchBrowser({ log: (s) => log(s) }));
+  }
+  if (wants("soak_runs_ok", "soak_ms_p50", "soak_mem_growth_mb")) {
+    log("soak group");
+    const { benchSoak } = await import("./bench-soak.ts");
+    Object.assign(out, await benchSoak({ log: (s) => log(s) }));
   }
   if (json) console.log(JSON.stringify(out));
   else
