@@ -11,6 +11,12 @@ export interface LessonMachine extends AgentSource {
   onOutput(port: LearnerPort, listener: (data: Uint8Array) => void): () => void;
   /** The terminal the learner used last, brought forward; code is typed there. */
   activePort(): LearnerPort;
+  /** Keep the machine as it is at this step's start (see MachineWorkerApi.markStepStart). */
+  markStepStart?(lessonId: string, stepId: string): void;
+  /** Whether the machine holds a checkpoint of this step's start (reactive). */
+  hasStepStart?(lessonId: string, stepId: string): boolean;
+  /** Back to the start of the step: the machine as it was then. */
+  restoreStepStart?(): Promise<void>;
 }
 
 export function lessonMachine(client: MachineClient): LessonMachine {
@@ -23,8 +29,17 @@ export function lessonMachine(client: MachineClient): LessonMachine {
     write: (port, data) => client.write(port, data),
     onOutput: (port, listener) => client.onOutput(port, listener),
     activePort: () => terminalFocus.claim(),
+    markStepStart: (lessonId, stepId) => client.markStepStart(lessonId, stepId),
+    hasStepStart: (lessonId, stepId) =>
+      client.checkpoints.some(
+        (c) => c.id === STEP_CHECKPOINT && c.name === `${lessonId}/${stepId}`,
+      ),
+    restoreStepStart: () => client.restoreCheckpoint(STEP_CHECKPOINT),
   };
 }
+
+/** The worker's id of the one lesson-step checkpoint (src/vm/worker/checkpoints.ts STEP). */
+const STEP_CHECKPOINT = "step";
 
 const encoder = new TextEncoder();
 

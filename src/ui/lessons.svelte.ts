@@ -231,11 +231,34 @@ export class Tutorial {
       if (this.#runner !== runner) return;
       this.state = runner.state;
       this.viewed = 0;
+      if (this.state.currentStepId)
+        this.#machine.markStepStart?.(this.state.lessonId, this.state.currentStepId);
     } catch (error) {
       this.error = message(error);
     } finally {
       this.restarting = false;
       void this.refreshList();
+    }
+  }
+
+  /** The current step can be started over: the machine kept how it was when the step began. */
+  get canRestartStep(): boolean {
+    const state = this.state;
+    return (
+      this.ready &&
+      !!state?.currentStepId &&
+      !!this.#machine.hasStepStart?.(state.lessonId, state.currentStepId)
+    );
+  }
+
+  /** Back to how the machine was when the current step began; lesson progress stays. */
+  async restartStep(): Promise<void> {
+    if (!this.canRestartStep) return;
+    this.#typing?.abort();
+    try {
+      await this.#machine.restoreStepStart?.();
+    } catch (error) {
+      this.error = message(error);
     }
   }
 
@@ -271,6 +294,14 @@ export class Tutorial {
   #onState(state: LessonState): void {
     const before = this.state;
     this.state = state;
+    // A step just became current while the learner worked: its start is worth keeping.
+    if (
+      this.live &&
+      state.currentStepId &&
+      before?.lessonId === state.lessonId &&
+      before.currentStepId !== state.currentStepId
+    )
+      this.#machine.markStepStart?.(state.lessonId, state.currentStepId);
     const passedBefore = before?.steps.filter((s) => s.status === "done").length ?? 0;
     const passedNow = state.steps.filter((s) => s.status === "done").length;
     if (passedNow !== passedBefore) void this.refreshList();

@@ -212,6 +212,11 @@ export class MachineClient {
     await this.#link?.api.deleteCheckpoint(id);
   }
 
+  /** A lesson step became current: the worker keeps its start as the step checkpoint. */
+  markStepStart(lessonId: string, stepId: string): void {
+    void this.#link?.api.markStepStart(lessonId, stepId).catch(() => {});
+  }
+
   /** The page is being hidden or closed: keep what the learner did for the next visit. */
   saveForResume(): void {
     void this.#link?.api.saveForResume().catch(() => {});

@@ -286,4 +286,9 @@ export interface MachineWorkerApi {
   checkpoints(): Promise<CheckpointInfo[]>;
   /** Saves the resume checkpoint now if anything changed (the page is being hidden). */
   saveForResume(): Promise<void>;
+  /**
+   * A lesson step just became current: keep the machine as it is now (at the next pause, if the
+   * learner has not typed since) as the one step checkpoint, id `step`, named `lesson/step`.
+   */
+  markStepStart(lessonId: string, stepId: string): Promise<void>;
 }

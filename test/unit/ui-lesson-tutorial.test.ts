@@ -52,6 +52,18 @@ class FakeMachine implements LessonMachine {
   activePort() {
     return this.port;
   }
+  /** Step starts the tutorial asked the machine to keep, as `lesson/step`. */
+  readonly stepMarks: string[] = [];
+  restoredStepStart = 0;
+  markStepStart(lessonId: string, stepId: string) {
+    this.stepMarks.push(`${lessonId}/${stepId}`);
+  }
+  hasStepStart(lessonId: string, stepId: string) {
+    return this.stepMarks.at(-1) === `${lessonId}/${stepId}`;
+  }
+  async restoreStepStart() {
+    this.restoredStepStart++;
+  }
   emit(event: MachineEvent) {
     for (const l of this.listeners) l(event);
   }
@@ -160,6 +172,23 @@ describe("the lesson pane's state (Tutorial)", () => {
     expect(tutorial.state!.currentStepId).toBe("version");
     await tutorial.refreshList();
     expect(tutorial.summaries[0]).toMatchObject({ passed: 1, started: true, completed: false });
+    tutorial.dispose();
+  });
+
+  it("keeps the start of each step it moves to, and offers to start that step over", async () => {
+    const { tutorial, machine } = setup();
+    machine.setPhase("ready");
+    await tutorial.open("what-is-docker");
+    const runner = tutorial.runner!;
+    expect(machine.stepMarks).toEqual([]); // opening a lesson mid-way keeps nothing
+    expect(tutorial.canRestartStep).toBe(false);
+    machine.command("docker -v");
+    await runner.waitFor((s) => s.steps[0]!.status === "done");
+    expect(machine.stepMarks).toEqual(["what-is-docker/version"]);
+    expect(tutorial.canRestartStep).toBe(true);
+    await tutorial.restartStep();
+    expect(machine.restoredStepStart).toBe(1);
+    expect(tutorial.state!.currentStepId).toBe("version"); // progress stays
     tutorial.dispose();
   });
 

@@ -13,6 +13,9 @@ export const CHECKPOINT_DB = "docker-sandbox-checkpoints";
 /** Id of the checkpoint saved automatically when the learner pauses; restored on the next visit. */
 export const RESUME = "auto";
 
+/** Id of the one lesson-step checkpoint (the start of the step the learner is on). */
+export const STEP = "step";
+
 /** Id of a checkpoint the learner named. */
 export function namedId(name: string): string {
   return `named:${name}`;

@@ -20,7 +20,7 @@ import { download } from "./download.ts";
 import { readHotStream } from "./hotset.ts";
 import { PersistentDisk } from "./disk.ts";
 import { IdbChunkStore, SavedStateStore, dropOtherDisks, isQuotaError } from "./storage.ts";
-import { CheckpointError, CheckpointStore, RESUME, namedId } from "./checkpoints.ts";
+import { CheckpointError, CheckpointStore, RESUME, STEP, namedId } from "./checkpoints.ts";
 import { attachBrowserRegistry } from "../registry/attach.ts";
 import { missingImageAdvice } from "../registry/advice.ts";
 import { guestHttp } from "../preview/guest.ts";
@@ -43,6 +43,8 @@ const RESUME_AFTER_QUIET_MS = 8000;
 const RESUME_READY_TIMEOUT_MS = 90_000;
 /** A warm-up round starts only after the learner's terminals were this quiet. */
 const WARMUP_AFTER_QUIET_MS = 3000;
+/** A step's starting checkpoint is taken after this much quiet, if nothing was typed first. */
+const STEP_AFTER_QUIET_MS = 2000;
 
 type Emit = (event: MachineEvent) => void;
 
@@ -67,6 +69,9 @@ export class MachineHost implements MachineWorkerApi {
   #quiet: ReturnType<typeof setTimeout> | undefined;
   /** performance.now() of the last typing or terminal output. */
   #lastActivity = 0;
+  /** Bytes typed so far: a step mark is stale once the learner typed after it. */
+  #typed = 0;
+  #stepMark: { name: string; typed: number; timer?: ReturnType<typeof setTimeout> } | undefined;
   /** One save at a time; a restore waits for it. */
   #saving: Promise<unknown> = Promise.resolve();
 
@@ -119,6 +124,7 @@ export class MachineHost implements MachineWorkerApi {
   write(port: LearnerPort, data: Uint8Array): void {
     this.#machine?.write(port, data);
     this.#dirty = true;
+    this.#typed += data.byteLength;
     this.#active();
   }
 
@@ -189,8 +195,16 @@ export class MachineHost implements MachineWorkerApi {
     if (this.#dirty) await this.#saveResume();
   }
 
+  async markStepStart(lessonId: string, stepId: string): Promise<void> {
+    if (!this.#checkpoints) return;
+    clearTimeout(this.#stepMark?.timer);
+    this.#stepMark = { name: `${lessonId}/${stepId}`, typed: this.#typed };
+    this.#active();
+  }
+
   async dispose(): Promise<void> {
     clearTimeout(this.#quiet);
+    clearTimeout(this.#stepMark?.timer);
     this.#abort.abort();
     await this.#disk?.flush();
     await this.#stopMachine();
@@ -414,9 +428,24 @@ export class MachineHost implements MachineWorkerApi {
   /** Typing or output: the learner is not paused. Arms the resume save for the next pause. */
   #active(): void {
     this.#lastActivity = performance.now();
+    const mark = this.#stepMark;
+    if (mark) {
+      clearTimeout(mark.timer);
+      // Typed after the step began: the machine is no longer at the step's start.
+      if (this.#typed !== mark.typed) this.#stepMark = undefined;
+      else mark.timer = setTimeout(() => void this.#saveStepStart(mark), STEP_AFTER_QUIET_MS);
+    }
     clearTimeout(this.#quiet);
     if (!this.#dirty || !this.#checkpoints) return;
     this.#quiet = setTimeout(() => void this.#saveResume(), RESUME_AFTER_QUIET_MS);
+  }
+
+  async #saveStepStart(mark: { name: string; typed: number }): Promise<void> {
+    if (this.#stepMark !== mark || this.#typed !== mark.typed) return;
+    this.#stepMark = undefined;
+    await this.#save(STEP, mark.name).catch((error: unknown) =>
+      console.warn("step checkpoint not saved:", error),
+    );
   }
 
   async #saveResume(): Promise<void> {

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  PROMPT,
+  openBrowser,
+  serveApp,
+  typeCommand,
+  waitForPhase,
+  waitForText,
+  type AppServer,
+  type BrowserSession,
+} from "./harness.ts";
+
+// Checkpoints and resume, on the real guest: what a named checkpoint holds comes back after it
+// was deleted in the guest, and a reload continues where the learner left off.
+let server: AppServer;
+let browser: BrowserSession;
+
+beforeAll(async () => {
+  server = await serveApp();
+  browser = await openBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+let marks = 0;
+/** Runs a command, then waits for a fresh marker line so old screen text cannot match. */
+async function run(command: string, expect: RegExp = /.*/, timeoutMs = 120_000) {
+  const mark = `done-${++marks}`;
+  await typeCommand(browser.page, 1, `${command}; echo ${mark.replace("-", "-''")}`);
+  const text = await waitForText(browser.page, 1, new RegExp(`^${mark}\\s*$`, "m"), timeoutMs);
+  const out = text.slice(text.lastIndexOf(command));
+  if (!expect.test(out)) throw new Error(`\`${command}\` printed:\n${out}`);
+  return out;
+}
+
+type Sandbox = { machine: { checkpoints: { id: string; savedAt: number }[] } };
+
+describe("checkpoints", () => {
+  it("saves a named checkpoint and brings back what was removed after it", async () => {
+    const { page } = browser;
+    await page.goto(server.url);
+    await waitForPhase(page, "ready", 180_000);
+    await waitForText(page, 1, PROMPT, 30_000);
+    await run("docker volume create keepvol && echo kept > /root/marker.txt", /keepvol/);
+
+    await page.click('button[data-action="checkpoints"]');
+    await page.fill("#checkpoint-name", "with keepvol");
+    await page.click('dialog[open] button[type="submit"]');
+    await page.waitForSelector('[data-checkpoint="named:with keepvol"]', { timeout: 60_000 });
+    await page.click("dialog[open] .buttons button");
+
+    await run("docker volume rm keepvol && rm /root/marker.txt", /keepvol/);
+    expect(await run("docker volume ls -q")).not.toMatch(/^keepvol/m);
+
+    await page.click('button[data-action="checkpoints"]');
+    const restore = '[data-checkpoint="named:with keepvol"] button[data-action="restore"]';
+    await page.click(restore);
+    await page.click(restore); // the second press confirms
+    await waitForPhase(page, "restoring", 10_000);
+    await waitForPhase(page, "ready", 120_000);
+    expect(await page.locator("dialog[open]").count()).toBe(0);
+    await typeCommand(page, 1, "");
+    expect(await run("docker volume ls -q; cat /root/marker.txt")).toMatch(/^keepvol\s*\n+kept/m);
+  });
+
+  it("continues where the learner left off after a reload, until 'Start fresh'", async () => {
+    const { page } = browser;
+    const before = Date.now();
+    await run("docker volume create resumevol", /resumevol/);
+    // Saved by itself once the terminal is quiet.
+    await page.waitForFunction(
+      (before) =>
+        (globalThis as unknown as { sandbox: Sandbox }).sandbox.machine.checkpoints.some(
+          (c) => c.id === "auto" && c.savedAt > before,
+        ),
+      before,
+      { timeout: 120_000, polling: 200 },
+    );
+    await page.reload();
+    await waitForPhase(page, "ready", 120_000);
+    await page.waitForSelector('[data-testid="resumed"]', { timeout: 10_000 });
+    await waitForText(page, 1, PROMPT, 30_000).catch(() => typeCommand(page, 1, ""));
+    expect(await run("docker volume ls -q")).toMatch(/^resumevol/m);
+
+    await page.click('[data-testid="resumed"] button');
+    await page.waitForSelector("dialog[open]");
+    await page.click("dialog[open] button.danger.solid");
+    await waitForPhase(page, "restoring", 10_000);
+    await waitForPhase(page, "ready", 120_000);
+    await typeCommand(page, 1, "");
+    expect(await run("docker volume ls -q")).not.toMatch(/resumevol|keepvol/);
+
+    // What was typed since is the new "where you left off"; the dropped session stays dropped.
+    await page.reload();
+    await waitForPhase(page, "ready", 120_000);
+    await waitForText(page, 1, PROMPT, 30_000).catch(() => typeCommand(page, 1, ""));
+    expect(await run("docker volume ls -q")).not.toMatch(/resumevol/);
+  });
+
+  it("starts a lesson step over: the machine goes back to how it was when the step began", async () => {
+    const { page } = browser;
+    const pane = '[data-testid="lesson-pane"]';
+    const step = (id: string) => `${pane} article[data-step="${id}"]`;
+    await page.click(`${pane} button[data-lesson="what-is-docker"]`);
+    await page.waitForSelector(`${step("client-version")}[data-status="current"]`);
+    await run("docker -v", /Docker version/);
+    await page.waitForSelector(`${step("client-version")}[data-status="done"]`, {
+      timeout: 60_000,
+    });
+    await page.click(`${pane} button[data-action="next"]`);
+    // The step's start is kept once the terminal is quiet; then the button appears.
+    const restartStep = `${step("version")} button[data-action="restart-step"]`;
+    await page.waitForSelector(restartStep, { timeout: 120_000 });
+    await run("docker volume create stepvol", /stepvol/);
+    await page.click(restartStep);
+    await page.click(restartStep); // the second press confirms
+    await waitForPhase(page, "restoring", 10_000);
+    await waitForPhase(page, "ready", 120_000);
+    await typeCommand(page, 1, "");
+    expect(await run("docker volume ls -q")).not.toMatch(/stepvol/);
+    // Lesson progress is not part of the machine: step 1 is still done.
+    expect(await page.getAttribute(step("client-version"), "data-status")).toBe("done");
+  });
+});
