@@ -403,10 +403,12 @@ tar -C ${JSON.stringify(path.join(recipe, "rootfs"))} --sort=name --owner=0 --gr
   tar -x --keep-directory-symlink -C "$R"
 chmod 700 "$R/root"
 find "$R" -exec touch -h -d @${SOURCE_DATE_EPOCH} {} +
+# 40% reserved: the learner's shells run without CAP_SYS_RESOURCE (sandbox-init), so a learner
+# who fills the disk stops at ~0.5 GB, and the engine (root, all capabilities) keeps working.
 E2FSPROGS_FAKE_TIME=${SOURCE_DATE_EPOCH} mke2fs -q -F -t ext4 \\
   -O ^has_journal,^metadata_csum,^resize_inode,^64bit \\
   -E lazy_itable_init=0,lazy_journal_init=0,root_owner=0:0,hash_seed=${FS_UUID} \\
-  -U ${FS_UUID} -L sandbox-root -m 0 -I 256 -i 16384 -d "$R" \\
+  -U ${FS_UUID} -L sandbox-root -m 40 -I 256 -i 16384 -d "$R" \\
   ${JSON.stringify(path.join(work, "rootfs.img"))} ${IMAGE_BYTES / 1024}k
 # mke2fs copies each file's ctime, which no tool can set on the host: pin it in the image.
 IMG=${JSON.stringify(path.join(work, "rootfs.img"))}
