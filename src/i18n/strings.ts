@@ -136,6 +136,7 @@ export const en = {
     "Docker's disk is full: pulls, builds and files written in containers fail with “no space left on device”. Remove the container or image that filled it, or run `docker system prune`.",
   faultDiskRoot: "The disk for your files is full. Delete large files with `rm` to free space.",
   faultDismiss: "Dismiss",
+  faultRestoreCheckpoint: "Restore last checkpoint",
   unsupportedTitle: "This browser cannot run the sandbox",
   unsupportedIntro: "The Docker sandbox runs a whole Linux computer inside this page. It needs:",
   needWasm: "WebAssembly (to run the emulator)",
@@ -418,6 +419,7 @@ export const ko: Messages = {
     "Docker 디스크가 가득 찼습니다. pull, build, 컨테이너 안에서 쓰는 파일이 “no space left on device”로 실패합니다. 디스크를 채운 컨테이너나 이미지를 지우거나 `docker system prune`을 실행하세요.",
   faultDiskRoot: "내 파일을 두는 디스크가 가득 찼습니다. `rm`으로 큰 파일을 지워 공간을 만드세요.",
   faultDismiss: "닫기",
+  faultRestoreCheckpoint: "마지막 체크포인트로 복원",
   unsupportedTitle: "이 브라우저에서는 샌드박스를 실행할 수 없어요",
   unsupportedIntro:
     "도커 샌드박스는 이 페이지 안에서 리눅스 컴퓨터 전체를 실행합니다. 다음이 필요합니다:",
