@@ -1,55 +1,41 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   PROMPT,
-  openBrowser,
   promptCount,
   selectTerminal,
-  serveApp,
   storageSettled,
   terminalText,
   typeCommand,
   waitForPhase,
   waitForText,
-  type AppServer,
-  type BrowserSession,
 } from "./harness.ts";
+import { appSession } from "./session.ts";
 
 // One browser profile through the whole file: the cold start fills its caches, the reload
 // at the end must take the warm path.
-let server: AppServer;
-let browser: BrowserSession;
-
-beforeAll(async () => {
-  server = await serveApp();
-  browser = await openBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = appSession();
 
 /** Runs a command in a terminal and waits for the next prompt after it. */
 async function run(port: number, command: string, expect: RegExp, timeoutMs = 120_000) {
-  await typeCommand(browser.page, port, command);
-  return waitForText(browser.page, port, expect, timeoutMs);
+  await typeCommand(app.browser.page, port, command);
+  return waitForText(app.browser.page, port, expect, timeoutMs);
 }
 
 describe("the sandbox page", () => {
   it("starts cold: downloads the machine, shows a prompt, runs docker version on the real engine", async () => {
-    const { page } = browser;
-    await page.goto(server.url);
+    const { page } = app.browser;
+    await page.goto(app.server.url);
     await waitForPhase(page, "ready", 180_000);
     expect(await page.getAttribute("[data-source]", "data-source")).toBe("network");
     await waitForText(page, 1, PROMPT, 30_000);
 
     const text = await run(1, "docker version", /Server:[\s\S]*Engine:[\s\S]*Version:\s+\d+\.\d+/);
     expect(text).toMatch(/Client:[\s\S]*Version:\s+\d+\.\d+/);
-    expect(server.stats.byPath.get(`/vm/guest/rootfs.img`)?.requests ?? 0).toBeGreaterThan(0);
+    expect(app.server.stats.byPath.get(`/vm/guest/rootfs.img`)?.requests ?? 0).toBeGreaterThan(0);
   });
 
   it("runs a command in the second terminal while the first one is busy", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     // `cat` holds terminal 1 until it gets input: busy for as long as the test needs.
     await typeCommand(page, 1, "cat");
     await waitForText(page, 1, /cat\s*\n\s*$/, 10_000).catch(() => undefined);
@@ -75,7 +61,7 @@ describe("the sandbox page", () => {
   });
 
   it("passes Ctrl+P Ctrl+Q through to the guest instead of the browser", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     await typeCommand(page, 1, "stty -ixon; cat -v");
     await waitForText(page, 1, /cat -v\s*\n/, 10_000);
     await page.keyboard.press("Control+P");
@@ -86,29 +72,29 @@ describe("the sandbox page", () => {
   });
 
   it("starts warm after a reload: state and disk come from this browser, nothing from the network", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     // The first visit saves the whole used disk in the background; only then may a warm start
     // (or a learner with no network) count on needing nothing from the server.
     await page.waitForSelector('[data-offline="ready"]', { timeout: 180_000 });
     await storageSettled(page);
-    server.resetStats();
+    app.server.resetStats();
     await page.reload();
     await waitForPhase(page, "ready", 120_000);
     expect(await page.getAttribute("[data-source]", "data-source")).toBe("cache");
     await waitForText(page, 1, PROMPT, 30_000);
     const text = await run(1, "docker ps", /CONTAINER ID/);
     expect(text).toMatch(/CONTAINER ID\s+IMAGE/);
-    const vmRequests = [...server.stats.byPath.keys()].filter((p) => p.startsWith("/vm/"));
+    const vmRequests = [...app.server.stats.byPath.keys()].filter((p) => p.startsWith("/vm/"));
     expect(vmRequests).toEqual([]);
   });
 
   it("shows the terminal text to screen readers and tests through the DOM", async () => {
-    const text = await terminalText(browser.page, 1);
+    const text = await terminalText(app.browser.page, 1);
     expect(text).toMatch(/CONTAINER ID/);
   });
 
   it("resets the machine to its base state after a confirm", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     await run(1, "touch /root/reset-marker && echo marker-$((40+2))", /marker-42/);
     await page.click("button.danger:not(.solid)");
     await page.waitForSelector("dialog[open]");
@@ -120,11 +106,11 @@ describe("the sandbox page", () => {
   });
 
   it("ran all of the above under the page's Content-Security-Policy, with nothing refused", async () => {
-    const policy = await browser.page.getAttribute(
+    const policy = await app.browser.page.getAttribute(
       'meta[http-equiv="Content-Security-Policy"]',
       "content",
     );
     expect(policy).toMatch(/script-src 'self' 'wasm-unsafe-eval'/);
-    expect(browser.cspViolations).toEqual([]);
+    expect(app.browser.cspViolations).toEqual([]);
   });
 });

@@ -1,33 +1,14 @@
 // The Layers tab in the real page: after the learner pulls httpd and runs `docker build` on a
 // `FROM httpd` Dockerfile in the terminal, the panel shows the new layer on top of the layers
 // it shares with httpd, and the layer's details and files can be read with the keyboard.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import {
-  PROMPT,
-  openBrowser,
-  serveApp,
-  typeCommand,
-  waitForPhase,
-  waitForText,
-  type AppServer,
-  type BrowserSession,
-} from "./harness.ts";
+import { PROMPT, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import { appSession } from "./session.ts";
 
-let server: AppServer;
-let browser: BrowserSession;
+const app = appSession();
 /** my-site's layers as the picture drew them, for the table view to match. */
 let siteLayers: DrawnLayer[] = [];
-
-beforeAll(async () => {
-  server = await serveApp();
-  browser = await openBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 interface DrawnLayer {
   depth: number;
@@ -53,8 +34,8 @@ async function drawnLayers(page: Page, image: string): Promise<DrawnLayer[]> {
 // A pull in the emulator takes minutes (layer extraction onto the emulated disk dominates).
 describe("the Layers tab", { timeout: 900_000 }, () => {
   it("shows a docker build's new layer on top of the layers it shares with httpd", async () => {
-    const { page } = browser;
-    await page.goto(server.url);
+    const { page } = app.browser;
+    await page.goto(app.server.url);
     await waitForPhase(page, "ready", 180_000);
     await waitForText(page, 1, PROMPT, 30_000);
 
@@ -99,7 +80,7 @@ describe("the Layers tab", { timeout: 900_000 }, () => {
   });
 
   it("selects the new layer with the keyboard and lists its files", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     const site = await drawnLayers(page, "my-site:latest");
     const topDepth = site.length - 1;
     await page.focus(`#layers-panel g[data-image="my-site:latest"][data-depth="0"]`);
@@ -114,7 +95,7 @@ describe("the Layers tab", { timeout: 900_000 }, () => {
   });
 
   it("offers the same data as tables for screen readers", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     await page.getByRole("radio", { name: "Table" }).click();
     const table = page.locator(`#layers-panel table[data-image="my-site:latest"]`);
     await table.waitFor({ timeout: 10_000 });

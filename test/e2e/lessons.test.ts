@@ -1,31 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import type { Page } from "playwright-core";
-import {
-  PROMPT,
-  openBrowser,
-  serveApp,
-  terminalText,
-  typeCommand,
-  waitForPhase,
-  waitForText,
-  type AppServer,
-  type BrowserSession,
-} from "./harness.ts";
+import { PROMPT, terminalText, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import { appSession } from "./session.ts";
 
 // The lesson pane against the real guest: a learner's command finishes in the terminal, the
 // agent reports it, the runner checks it, and the page shows the step done (or why not).
-let server: AppServer;
-let browser: BrowserSession;
-
-beforeAll(async () => {
-  server = await serveApp();
-  browser = await openBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = appSession();
 
 const pane = '[data-testid="lesson-pane"]';
 const step = (id: string) => `${pane} article[data-step="${id}"]`;
@@ -83,8 +63,8 @@ async function ready(page: Page): Promise<void> {
 
 describe("guided lessons on the real engine", () => {
   it("lists the built-in lessons and opens lesson 1", async () => {
-    const { page } = browser;
-    await page.goto(server.url);
+    const { page } = app.browser;
+    await page.goto(app.server.url);
     await waitFor(page, `${pane} button[data-lesson]`);
     expect(await page.locator(`${pane} button[data-lesson]`).count()).toBe(14);
     expect(
@@ -99,7 +79,7 @@ describe("guided lessons on the real engine", () => {
   });
 
   it("explains a wrong command, then turns the step done when the right one finishes", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     await typeCommand(page, 1, "docker -version");
     await waitFor(page, `${step("client-version")} [data-check="fail"] .why`);
     await waitForTextIn(
@@ -120,7 +100,7 @@ describe("guided lessons on the real engine", () => {
   });
 
   it('runs `docker version` with "Run in terminal" and the step goes green', async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     await page.click(`${pane} button[data-action="next"]`);
     await waitFor(page, `${step("version")}[data-status="current"]`);
     await page.click(`${step("version")} button[data-action="run"]`);
@@ -131,7 +111,7 @@ describe("guided lessons on the real engine", () => {
   });
 
   it('"Type it for me" types the solution and finishes the lesson', async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     await page.click(`${pane} button[data-action="next"]`);
     await waitFor(page, `${step("info")}[data-status="current"]`);
     await page.click(`${step("info")} button[data-action="hint"]`);
@@ -143,7 +123,7 @@ describe("guided lessons on the real engine", () => {
   });
 
   it("keeps the progress after a reload", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     await page.reload();
     // The open lesson comes back from localStorage, its marks from IndexedDB.
     await waitFor(page, `${navPill("client-version")}[data-status="done"]`);
@@ -158,7 +138,7 @@ describe("guided lessons on the real engine", () => {
   });
 
   it("follows the language picker", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     await page.selectOption('select[aria-label="Language"]', "ko");
     onTestFinished(() => page.selectOption("header select", "en").then(() => undefined));
     await waitFor(page, `${pane} button[data-lesson="what-is-docker"]`);
@@ -168,7 +148,7 @@ describe("guided lessons on the real engine", () => {
   });
 
   it("restarts a lesson after a confirm: its marks are cleared", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     await page.click(`${pane} button[data-lesson="what-is-docker"]`);
     await waitFor(page, `${pane} button[data-action="restart"]:not([disabled])`);
     await page.click(`${pane} button[data-action="restart"]`);
@@ -178,7 +158,7 @@ describe("guided lessons on the real engine", () => {
   });
 
   it("checks the engine's real state: a container made from hello-world", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     await page.click(`${pane} button[data-action="back"]`);
     await page.click(`${pane} button[data-lesson="first-container"]`);
     await waitFor(page, `${step("run-hello")}[data-status="current"]`);
@@ -203,7 +183,7 @@ describe("guided lessons on the real engine", () => {
   }, 420_000);
 
   it("shows a malformed teacher pack's problems and keeps the built-in lessons", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     // A URL predicate, not a glob: the page's own URL contains the pack path in its query.
     await page.route(
       (url) => url.pathname === "/packs/broken.json",
@@ -213,7 +193,7 @@ describe("guided lessons on the real engine", () => {
           body: JSON.stringify({ format: 1, name: "Broken", lessons: [{ id: "Not A Slug" }] }),
         }),
     );
-    await page.goto(`${server.url}?pack=/packs/broken.json`);
+    await page.goto(`${app.server.url}?pack=/packs/broken.json`);
     await waitFor(page, `${pane} [data-pack-error]`);
     const text = await page.locator(`${pane} [data-pack-error]`).innerText();
     expect(text).toMatch(/\/packs\/broken\.json:1: /);

@@ -1,42 +1,21 @@
 // Offline after one visit (issue 9 §4): the app shell comes from the service worker's precache,
 // the machine (state, disk, BIOS) and pulled image blobs from IndexedDB. The reload happens with
 // the browser offline, and the server counts every request it gets: it must get none.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  PROMPT,
-  openBrowser,
-  serveApp,
-  storageSettled,
-  typeCommand,
-  waitForPhase,
-  waitForText,
-  type AppServer,
-  type BrowserSession,
-} from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { PROMPT, storageSettled, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import { appSession } from "./session.ts";
 
-let server: AppServer;
-let browser: BrowserSession;
-
-beforeAll(async () => {
-  server = await serveApp();
-  browser = await openBrowser();
-});
-
-afterAll(async () => {
-  await browser?.context.setOffline(false).catch(() => {});
-  await browser?.close();
-  await server?.close();
-});
+const app = appSession();
 
 async function run(command: string, expect: RegExp, timeoutMs = 120_000) {
-  await typeCommand(browser.page, 1, command);
-  return waitForText(browser.page, 1, expect, timeoutMs);
+  await typeCommand(app.browser.page, 1, command);
+  return waitForText(app.browser.page, 1, expect, timeoutMs);
 }
 
 describe("offline after one visit", () => {
   it("first visit: installs the app's service worker and saves the machine and a pulled image", async () => {
-    const { page } = browser;
-    await page.goto(server.url);
+    const { page } = app.browser;
+    await page.goto(app.server.url);
     // The first install claims the open page, so this visit is already controlled.
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, {
       timeout: 60_000,
@@ -62,9 +41,9 @@ describe("offline after one visit", () => {
   });
 
   it("reloads with the network off: the app loads, the machine restores from cache, docker works", async () => {
-    const { page, context } = browser;
+    const { page, context } = app.browser;
     await context.setOffline(true);
-    server.resetStats();
+    app.server.resetStats();
     await page.reload();
     await waitForPhase(page, "ready", 120_000);
     expect(await page.getAttribute("[data-source]", "data-source")).toBe("cache");
@@ -85,14 +64,14 @@ describe("offline after one visit", () => {
     expect(pulled).toMatch(/Pull complete|Downloaded newer image/);
     // Nothing reached the server but the browser's own update check of the service worker
     // script (Playwright's offline mode does not cover it; with no network it simply fails).
-    const fetched = [...server.stats.byPath.keys()].filter(
+    const fetched = [...app.server.stats.byPath.keys()].filter(
       (p) => p !== "/app-sw.js" && p !== "/preview-sw.js",
     );
     expect(fetched).toEqual([]);
   });
 
   it("shows what is stored and keeps it protected", async () => {
-    const { page } = browser;
+    const { page } = app.browser;
     await page.getByTestId("storage-status").click();
     const panel = page.getByTestId("storage-panel");
     await panel.waitFor({ state: "visible" });

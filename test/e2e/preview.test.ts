@@ -3,32 +3,12 @@
 // service-worker route (TCP into the guest, no server), a page with CSS, JS and a fetch() works, the
 // page cannot read the app's storage, the same route works in a new tab, and after
 // `docker stop` the preview says the server is gone.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Frame, Page } from "playwright-core";
-import {
-  PROMPT,
-  openBrowser,
-  promptCount,
-  serveApp,
-  typeCommand,
-  waitForPhase,
-  waitForText,
-  type AppServer,
-  type BrowserSession,
-} from "./harness.ts";
+import { PROMPT, promptCount, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import { appSession } from "./session.ts";
 
-let server: AppServer;
-let browser: BrowserSession;
-
-beforeAll(async () => {
-  server = await serveApp();
-  browser = await openBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = appSession();
 
 /** The preview iframe showing `src` (a new address replaces the frame), once it exists. */
 async function previewFrame(page: Page, src: string): Promise<Frame> {
@@ -65,8 +45,8 @@ async function putFile(page: Page, name: string, content: string): Promise<void>
 
 describe("the Preview tab", () => {
   it("shows nginx's page from the terminal's `docker run -d -p 8080:80 nginx`, then says when it stopped", async () => {
-    const { page } = browser;
-    await page.goto(server.url);
+    const { page } = app.browser;
+    await page.goto(app.server.url);
     await waitForPhase(page, "ready", 180_000);
     await waitForText(page, 1, PROMPT, 30_000);
 
@@ -132,8 +112,8 @@ describe("the Preview tab", () => {
     // "Open in a new tab" is the same route, served by this page's machine.
     const href = await page.getAttribute("#preview-panel a.open", "href");
     expect(href).toBe("/preview/8080/g/");
-    const tab = await browser.context.newPage();
-    await tab.goto(new URL(href!, server.url).href);
+    const tab = await app.browser.context.newPage();
+    await tab.goto(new URL(href!, app.server.url).href);
     await tab.waitForSelector("text=script ran", { timeout: 60_000 });
     await tab.close();
 
