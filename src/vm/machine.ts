@@ -105,7 +105,13 @@ export class Machine {
   #diskFetched = 0;
   #watchdog?: Watchdog;
 
-  constructor(readonly options: MachineOptions) {
+  readonly options: Omit<MachineOptions, "initialState">;
+  /** Dropped once restored: a checkpoint is 120-175 MB, kept alive for nothing otherwise. */
+  #initialState: ArrayBuffer | undefined;
+
+  constructor({ initialState, ...options }: MachineOptions) {
+    this.options = options;
+    this.#initialState = initialState;
     const { assets } = options;
     this.emulator = new V86({
       wasm_path: assets.wasmPath,
@@ -175,9 +181,11 @@ export class Machine {
     const started = Date.now();
     await this.#loaded;
     signal?.throwIfAborted();
-    if (this.options.initialState) {
+    const restoring = !!this.#initialState;
+    if (this.#initialState) {
       this.#setPhase("restoring");
-      await this.emulator.restore_state(this.options.initialState);
+      await this.emulator.restore_state(this.#initialState);
+      this.#initialState = undefined;
       // The agent is a long-running guest process: it keeps its state across the restore.
       this.#agentSeen = true;
     } else {
@@ -190,7 +198,7 @@ export class Machine {
     await this.#waitUntil(
       async () => {
         if (!this.#agentSeen) return false;
-        if (this.options.initialState && !this.#dockerdUp) {
+        if (restoring && !this.#dockerdUp) {
           // After a restore no "dockerd up" event comes: ask.
           const pong = await this.agent({ op: "ping" }, 3000).catch(() => undefined);
           if (pong?.ok && pong.op === "ping") this.#dockerdUp = pong.dockerd;
