@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PROMPT, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import { PROMPT, terminalText, typeCommand, waitForPhase, waitForText } from "./harness.ts";
 import { appSession } from "./session.ts";
 
 // Checkpoints and resume, on the real guest: what a named checkpoint holds comes back after it
@@ -45,7 +45,7 @@ describe("checkpoints", () => {
     expect(await page.locator("dialog[open]").count()).toBe(0);
     await typeCommand(page, 1, "");
     expect(await run("docker volume ls -q; cat /root/marker.txt")).toMatch(/^keepvol\s*\n+kept/m);
-  });
+  }, 600_000);
 
   it("continues where the learner left off after a reload, until 'Start fresh'", async () => {
     const { page } = app.browser;
@@ -79,19 +79,29 @@ describe("checkpoints", () => {
     await waitForPhase(page, "ready", 120_000);
     await waitForText(page, 1, PROMPT, 30_000).catch(() => typeCommand(page, 1, ""));
     expect(await run("docker volume ls -q")).not.toMatch(/resumevol/);
-  });
+  }, 600_000);
 
   it("starts a lesson step over: the machine goes back to how it was when the step began", async () => {
     const { page } = app.browser;
     const pane = '[data-testid="lesson-pane"]';
     const step = (id: string) => `${pane} article[data-step="${id}"]`;
+    // A fresh page, whatever the tests before left on screen.
+    await page.goto(app.server.url);
+    await waitForPhase(page, "ready", 180_000);
+    await waitForText(page, 1, PROMPT, 30_000).catch(() => typeCommand(page, 1, ""));
     await page.click(`${pane} button[data-lesson="what-is-docker"]`);
     await page.waitForSelector(`${step("client-version")}[data-status="current"]`);
     // Typed alone: the step's check looks for this very command line.
     await typeCommand(page, 1, "docker -v");
-    await page.waitForSelector(`${step("client-version")}[data-status="done"]`, {
-      timeout: 60_000,
-    });
+    await page
+      .waitForSelector(`${step("client-version")}[data-status="done"]`, { timeout: 60_000 })
+      .catch(async (error: unknown) => {
+        const lesson = await page.locator(pane).innerText();
+        const terminal = await terminalText(page, 1);
+        throw new Error(`step 1 not done; lesson pane:\n${lesson}\n--- terminal:\n${terminal}`, {
+          cause: error,
+        });
+      });
     await page.click(`${pane} button[data-action="next"]`);
     // The step's start is kept once the terminal is quiet; then the button appears.
     const restartStep = `${step("version")} button[data-action="restart-step"]`;
@@ -105,5 +115,5 @@ describe("checkpoints", () => {
     expect(await run("docker volume ls -q")).not.toMatch(/stepvol/);
     // Lesson progress is not part of the machine: step 1 is still done.
     expect(await page.getAttribute(step("client-version"), "data-status")).toBe("done");
-  });
+  }, 600_000);
 });
