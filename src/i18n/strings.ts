@@ -277,6 +277,19 @@ export const en = {
   filesUnsaved: "Unsaved changes",
   filesPick: "Open a file from the list, or make a new one.",
   filesEditor: "File editor",
+  filesDownload: "Download",
+  filesDownloadTitle: "Download the workspace as a .tar archive",
+  filesUpload: "Upload",
+  filesUploadTitle: "Upload a .tar archive into the workspace",
+  filesUploadAsk: "Put {name} into the workspace:",
+  filesUploadReplace: "Replace the workspace",
+  filesUploadMerge: "Add to it",
+  filesUploadCancel: "Cancel",
+  filesUploaded: "Uploaded {name}.",
+  filesKept: "Kept in this browser: {count} files ({mb} MB). A machine reset puts them back.",
+  filesNotKept:
+    "Not kept (over 5 MB each or 50 MB in all), lost on a reset unless downloaded: {paths}",
+  filesPutBack: "Put {count} files back after the machine restarted.",
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -557,6 +570,19 @@ export const ko: Messages = {
   filesUnsaved: "저장하지 않은 변경",
   filesPick: "목록에서 파일을 열거나 새로 만드세요.",
   filesEditor: "파일 편집기",
+  filesDownload: "내려받기",
+  filesDownloadTitle: "작업 폴더를 .tar 파일로 내려받기",
+  filesUpload: "올리기",
+  filesUploadTitle: ".tar 파일을 작업 폴더에 올리기",
+  filesUploadAsk: "{name}을(를) 작업 폴더에 넣습니다:",
+  filesUploadReplace: "작업 폴더를 바꾸기",
+  filesUploadMerge: "기존 파일에 더하기",
+  filesUploadCancel: "취소",
+  filesUploaded: "{name}을(를) 올렸습니다.",
+  filesKept: "이 브라우저에 보관됨: 파일 {count}개 ({mb} MB). 머신을 초기화해도 되돌려 놓습니다.",
+  filesNotKept:
+    "보관하지 않음 (파일당 5 MB 또는 전체 50 MB 초과). 내려받지 않으면 초기화할 때 사라집니다: {paths}",
+  filesPutBack: "머신이 다시 시작된 뒤 파일 {count}개를 되돌려 놓았습니다.",
 };
 
 export const locales = { en, ko } as const;

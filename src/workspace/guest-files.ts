@@ -91,13 +91,36 @@ export class GuestFiles {
     return new TextDecoder().decode(await this.read(path));
   }
 
-  /** Writes whole: a temporary file renamed into place, so a reader never sees half a save. */
-  async write(path: string, content: Uint8Array | string): Promise<void> {
+  /**
+   * Writes whole: a temporary file renamed into place, so a reader never sees half a save.
+   * `mtimeMs` sets the file's time (a file put back after a reset keeps the time it had).
+   */
+  async write(path: string, content: Uint8Array | string, mtimeMs?: number): Promise<void> {
     const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+    const touch = mtimeMs === undefined ? "" : ' && touch -d "@$2" -- "$1"';
     await this.#run(
-      'mkdir -p -- "$(dirname -- "$1")" && base64 -d > "$1.saving" && mv -f -- "$1.saving" "$1"',
-      [this.#full(path)],
+      `mkdir -p -- "$(dirname -- "$1")" && base64 -d > "$1.saving" && mv -f -- "$1.saving" "$1"${touch}`,
+      [this.#full(path), ...(mtimeMs === undefined ? [] : [(mtimeMs / 1000).toFixed(3)])],
       toBase64(bytes),
+    );
+  }
+
+  /** The whole workspace as one tar archive, made by the guest's own tar. */
+  async archive(): Promise<Uint8Array> {
+    const out = await this.#run('mkdir -p "$1" && tar -C "$1" -cf - . | base64 -w0', [this.root]);
+    return fromBase64(out.trim());
+  }
+
+  /**
+   * Unpacks a tar archive into the workspace; `replace` empties the workspace first. The archive
+   * should come from writeTar after checkPath on every name (the guest's tar refuses `..` too).
+   */
+  async extract(archive: Uint8Array, mode: "replace" | "merge"): Promise<void> {
+    const clear = mode === "replace" ? 'find "$1" -mindepth 1 -delete && ' : "";
+    await this.#run(
+      `mkdir -p "$1" && ${clear}base64 -d | tar -C "$1" -xf - --no-same-owner`,
+      [this.root],
+      toBase64(archive),
     );
   }
 
