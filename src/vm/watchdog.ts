@@ -74,7 +74,8 @@ export class Watchdog {
     this.#emit = emit;
     this.#pingEveryMs = options.pingEveryMs ?? 5000;
     this.#hungAfterMs = options.hungAfterMs ?? 30_000;
-    this.#dockerdGraceMs = options.dockerdGraceMs ?? 90_000;
+    // dockerd's own start takes minutes in the emulator (kill -9 → answering again: ~160 s).
+    this.#dockerdGraceMs = options.dockerdGraceMs ?? 300_000;
     this.#onFatal = options.onFatal;
     this.#off = machine.on((event) => this.#onEvent(event));
     this.#pingTimer = setInterval(() => void this.#ping(), this.#pingEveryMs);
