@@ -200,6 +200,14 @@ async function main() {
     Object.assign(out, await benchPreview({ machine, log: (s: string) => log(s) }));
     await machine.dispose();
   }
+  if (wants("editor_sync_ms")) {
+    log("editor sync group");
+    const { benchEditorSync } = await import("../src/workspace/bench.ts");
+    const machine = restoredMachine();
+    await machine.start();
+    Object.assign(out, await benchEditorSync({ machine }));
+    await machine.dispose();
+  }
   if (
     wants(
       "browser_cold_ready_ms",
