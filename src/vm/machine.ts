@@ -303,7 +303,12 @@ export class Machine {
   }
 
   async save(): Promise<ArrayBuffer> {
-    return this.emulator.save_state();
+    const resume = await this.#watchdog?.pause();
+    try {
+      return await this.emulator.save_state();
+    } finally {
+      resume?.();
+    }
   }
 
   stop(): void {

@@ -57,7 +57,8 @@ export class Watchdog {
   #onFatal?: (fault: MachineFault) => void;
   #off: () => void;
   #pingTimer?: ReturnType<typeof setInterval>;
-  #pinging = false;
+  #pinging: Promise<void> | undefined;
+  #paused = false;
   #hung = false;
   #dead = false;
   #dockerdDownAt?: number;
@@ -78,7 +79,7 @@ export class Watchdog {
     this.#dockerdGraceMs = options.dockerdGraceMs ?? 300_000;
     this.#onFatal = options.onFatal;
     this.#off = machine.on((event) => this.#onEvent(event));
-    this.#pingTimer = setInterval(() => void this.#ping(), this.#pingEveryMs);
+    this.#pingTimer = setInterval(() => this.#ping(), this.#pingEveryMs);
   }
 
   dispose(): void {
@@ -99,9 +100,30 @@ export class Watchdog {
     if (fault.kind === "kernel-panic") this.#onFatal?.(fault);
   }
 
-  async #ping() {
-    if (this.#pinging || this.#dead || this.#disposed) return;
-    this.#pinging = true;
+  /**
+   * Stops pinging until the returned function is called, once no ping is in flight: a state saved
+   * with a ping on its way would answer it after a restore, to a machine that never asked.
+   */
+  async pause(): Promise<() => void> {
+    this.#paused = true;
+    // A slow guest must not hold up a save for the whole hang timeout.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#pinging,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 3000))),
+    ]);
+    clearTimeout(timer);
+    return () => {
+      this.#paused = false;
+    };
+  }
+
+  #ping() {
+    if (this.#pinging || this.#paused || this.#dead || this.#disposed) return;
+    this.#pinging = this.#pingOnce().finally(() => (this.#pinging = undefined));
+  }
+
+  async #pingOnce() {
     try {
       await this.#machine.agent({ op: "ping" }, this.#hungAfterMs);
       // Any answer ends a hang (#onEvent also notices other messages first).
@@ -116,8 +138,6 @@ export class Watchdog {
             `${Math.round(this.#hungAfterMs / 1000)} s. Reset the machine to continue.`,
         });
       }
-    } finally {
-      this.#pinging = false;
     }
   }
 

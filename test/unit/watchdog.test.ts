@@ -87,6 +87,27 @@ describe("Watchdog", () => {
     expect(faults[1]).toMatchObject({ kind: "hung", severity: "cleared" });
   });
 
+  it("pauses for a save once the ping in flight is answered, and pings again after", async () => {
+    let answer: (() => void) | undefined;
+    machine.answer = () =>
+      new Promise((resolve) => {
+        answer = () => resolve({ id: 1, ok: true, op: "ping", dockerd: true, uptimeMs: 1 });
+      });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(machine.requests).toHaveLength(1);
+    let paused = false;
+    const resume = dog.pause().then((r) => ((paused = true), r));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(paused).toBe(false);
+    answer!();
+    const go = await resume;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(machine.requests).toHaveLength(1);
+    go();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(machine.requests).toHaveLength(2);
+  });
+
   it("reports dockerd going away as recovering, and back as fixed", () => {
     machine.agentEvent({ event: "dockerd", up: false });
     machine.agentEvent({ event: "dockerd", up: false });
