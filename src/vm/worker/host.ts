@@ -43,6 +43,12 @@ const RESUME_AFTER_QUIET_MS = 8000;
 const RESUME_READY_TIMEOUT_MS = 90_000;
 /** A warm-up round starts only after the learner's terminals were this quiet. */
 const WARMUP_AFTER_QUIET_MS = 3000;
+/**
+ * A checkpoint waits for this much terminal quiet (up to SAVE_QUIET_MAX_MS): a state saved while
+ * a serial port is mid-output came back with that terminal mute in e2e runs.
+ */
+const SAVE_QUIET_MS = 1000;
+const SAVE_QUIET_MAX_MS = 10_000;
 /** A step's starting checkpoint is taken after this much quiet, if nothing was typed first. */
 const STEP_AFTER_QUIET_MS = 2000;
 
@@ -469,6 +475,10 @@ export class MachineHost implements MachineWorkerApi {
         throw new CheckpointError("The machine is not running.");
       this.#emit({ type: "checkpoints", list: await store.list(), saving: true });
       const started = performance.now();
+      const quiet = new AbortController();
+      const giveUp = setTimeout(() => quiet.abort(), SAVE_QUIET_MAX_MS);
+      await this.#learnerPause(SAVE_QUIET_MS, quiet.signal);
+      clearTimeout(giveUp);
       try {
         const info = await store.save(id, name, await machine.save());
         this.#mark(`checkpoint ${id} saved in ${Math.round(performance.now() - started)} ms`);
