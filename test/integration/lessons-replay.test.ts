@@ -19,12 +19,14 @@ import {
   restoredMachine,
 } from "../../src/vm/node.ts";
 import type { AgentEvent, CommandReport, MachineEvent } from "../../src/vm/protocol.ts";
-import { EngineView, runCheck } from "../../src/lessons/checks.ts";
+import { EngineView, normaliseCommand, runCheck } from "../../src/lessons/checks.ts";
 import { RecordingAgent } from "../fixtures/agent/recording-agent.ts";
 
 const PORT = 1 as const;
-const LINE_TIMEOUT_MS = 180_000;
-const STEP_TIMEOUT_MS = 120_000;
+// Deadlines, not waits: generous because the first `docker pull debian` extracts ~11 MB of gzip
+// in the emulated CPU, which took over 180 s while other jobs shared the two cores.
+const LINE_TIMEOUT_MS = 360_000;
+const STEP_TIMEOUT_MS = 180_000;
 
 /** One wrong or incomplete command per lesson, typed before that step's solution. */
 const WRONG: Record<string, { step: string; cmd: string; expect: RegExp; undo?: string }> = {
@@ -214,6 +216,26 @@ const commandOn = (e: MachineEvent): CommandReport | undefined =>
     ? (e.event as AgentEvent & CommandReport)
     : undefined;
 
+/**
+ * The report of `cmd` itself: a report can come late (a container's shell reports when it
+ * ends, after its step already passed), and taking it for the next line's would type that line
+ * too early (`docker attach` before `docker start` finished).
+ */
+function reportOf(cmd: string) {
+  const want = normaliseCommand(cmd);
+  return nextEvent((e) => {
+    const r = commandOn(e);
+    return r && normaliseCommand(r.cmd) === want ? r : undefined;
+  }, `the command report of \`${cmd}\``);
+}
+
+/**
+ * The command typed last at the machine's prompt whose report has not come yet: a server in
+ * the foreground, or a container's shell (`inShell`). Keys and lines typed while it runs go to
+ * it, and its report is the one they end with.
+ */
+let running: { cmd: string; inShell: boolean } | undefined;
+
 const INTERACTIVE =
   /^docker (container )?((run|create|start)\b.*\s-(it|ti|i -t|t -i|a)\b|exec\s+-(it|ti|i -t)\b|attach\b)/;
 const CONTAINER_PROMPT = /(@[0-9a-f]{12}:[^\n]*|bash-\d\.\d)[#$] ?$/;
@@ -221,7 +243,9 @@ const CONTAINER_PROMPT = /(@[0-9a-f]{12}:[^\n]*|bash-\d\.\d)[#$] ?$/;
 /** Type one solution line and wait until it has visibly taken effect. */
 async function typeLine(line: string, runner: LessonRunner, step: Step): Promise<void> {
   outputs.length = 0;
-  if (INTERACTIVE.test(line)) {
+  const input = solutionInput(line);
+  const keysOnly = !input.endsWith("\r");
+  if (!running?.inShell && !keysOnly && INTERACTIVE.test(line)) {
     // Wait for the container's shell prompt: then the docker CLI forwards keys in raw mode.
     let text = "";
     const prompt = nextEvent((e) => {
@@ -238,7 +262,8 @@ async function typeLine(line: string, runner: LessonRunner, step: Step): Promise
           `the attach event of \`${line}\``,
         )
       : undefined;
-    machine.write(PORT, solutionInput(line));
+    running = { cmd: line, inShell: true };
+    machine.write(PORT, input);
     if (attached) {
       // bash behind `attach` prints nothing until it gets a line.
       await attached.promise;
@@ -247,11 +272,22 @@ async function typeLine(line: string, runner: LessonRunner, step: Step): Promise
     await prompt.promise;
     return;
   }
-  const report = nextEvent(commandOn, `the command report of \`${line}\``);
+  if (running?.inShell) {
+    // Solutions only type lines that leave the shell (exit, Ctrl+P Ctrl+Q): the docker command
+    // that opened it then reports.
+    const report = reportOf(running.cmd);
+    machine.write(PORT, input);
+    await report.promise;
+    return;
+  }
+  const target = keysOnly ? running?.cmd : line;
+  if (!keysOnly) running = { cmd: line, inShell: false };
+  const report = target ? reportOf(target) : undefined;
   const passed = runner.waitFor((s) => stepDone(s, step.id));
-  machine.write(PORT, solutionInput(line));
-  await Promise.race([report.promise, passed]);
-  report.cancel();
+  machine.write(PORT, input);
+  // A server in the foreground never reports until it is stopped: the step passing is enough.
+  await (report ? Promise.race([report.promise, passed]) : passed);
+  report?.cancel();
 }
 
 function stepDone(s: LessonState, id: string): boolean {
@@ -276,7 +312,7 @@ async function waitStep(runner: LessonRunner, step: Step): Promise<void> {
 }
 
 async function tryWrong(runner: LessonRunner, step: Step, wrong: (typeof WRONG)[string]) {
-  const report = nextEvent(commandOn, `the command report of \`${wrong.cmd}\``);
+  const report = reportOf(wrong.cmd);
   machine.write(PORT, solutionInput(wrong.cmd));
   await report.promise;
   await runner.evaluate();
@@ -391,6 +427,9 @@ beforeAll(async () => {
   attachBundledRegistry(machine);
   machine.on((e) => {
     if (e.type === "output" && e.port === PORT) outputs.push(new TextDecoder().decode(e.data));
+    const report = commandOn(e);
+    if (report && normaliseCommand(report.cmd) === normaliseCommand(running?.cmd ?? ""))
+      running = undefined;
   });
   const started = Date.now();
   await machine.start();
