@@ -1,30 +1,12 @@
 // The Files tab in the real page: a Dockerfile and a file written in the editor are in the guest
-// at once (`docker build` in the terminal uses them), and a file the shell makes shows up.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// at once (`docker build` in the terminal uses them), a file the shell makes shows up, and after
+// a machine Reset the browser's copy puts the files back.
+import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import {
-  PROMPT,
-  openBrowser,
-  serveApp,
-  typeCommand,
-  waitForPhase,
-  waitForText,
-  type AppServer,
-  type BrowserSession,
-} from "./harness.ts";
+import { PROMPT, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import { appSession } from "./session.ts";
 
-let server: AppServer;
-let browser: BrowserSession;
-
-beforeAll(async () => {
-  server = await serveApp();
-  browser = await openBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = appSession();
 
 /** Makes a file in the Files tab, types its text into the editor and saves with Ctrl+S. */
 async function writeInEditor(page: Page, name: string, text: string): Promise<void> {
@@ -48,8 +30,8 @@ async function writeInEditor(page: Page, name: string, text: string): Promise<vo
 
 describe("the Files tab", () => {
   it("what the editor saves, `docker build` uses; what the shell makes, the editor lists", async () => {
-    const { page } = browser;
-    await page.goto(server.url);
+    const { page } = app.browser;
+    await page.goto(app.server.url);
     await waitForPhase(page, "ready", 180_000);
     await waitForText(page, 1, PROMPT, 30_000);
 
@@ -76,5 +58,32 @@ describe("the Files tab", () => {
     );
     const listed = await page.$$eval(".files .tree button", (b) => b.map((x) => x.dataset.path));
     expect(listed).toEqual(expect.arrayContaining(["Dockerfile", "hello.txt", "shell.txt"]));
+  });
+
+  it("after a machine Reset, the saved files are back in the guest", async () => {
+    const { page } = app.browser;
+    await page.click("#files-tab");
+    await writeInEditor(page, "kept/after-reset.txt", "kept across the reset\n");
+    const kept = '[data-testid="files-kept"]';
+    const restores = Number(await page.getAttribute(kept, "data-restores"));
+
+    await page.click("button.danger:not(.solid)");
+    await page.waitForSelector("dialog[open]");
+    await page.click("dialog[open] button.danger.solid");
+    await waitForPhase(page, "restoring", 10_000);
+    await waitForPhase(page, "ready", 180_000);
+    // The copy is back in the guest when the Files tab counts one more put-back.
+    await page.waitForFunction(
+      ({ kept, restores }) =>
+        Number(document.querySelector(kept)?.getAttribute("data-restores")) > restores,
+      { kept, restores },
+      { timeout: 60_000 },
+    );
+    await typeCommand(
+      page,
+      1,
+      "cat /root/workspace/kept/after-reset.txt /root/workspace/shell.txt",
+    );
+    await waitForText(page, 1, /kept across the reset\s+made-in-shell/, 30_000);
   });
 });

@@ -1,8 +1,18 @@
 // The editor's sync path against the real guest: what GuestFiles writes is what the learner's
-// shell and `docker build` see, and what the shell writes GuestFiles reads back.
+// shell and `docker build` see, and what the shell writes GuestFiles reads back. Then a machine
+// reset (a fresh machine from the base state): the browser's copy puts the files back.
+import "fake-indexeddb/auto";
+import { createStore } from "idb-keyval";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGuest, type Guest } from "../helpers/guest.ts";
+import { Terminal, startGuest, type Guest } from "../helpers/guest.ts";
 import { GuestFiles, fingerprint } from "../../src/workspace/guest-files.ts";
+import { WorkspaceMirror } from "../../src/workspace/mirror.ts";
+import { WorkspaceKeeper, type KeeperReport } from "../../src/workspace/keeper.ts";
+import { WorkspaceSync } from "../../src/workspace/sync.ts";
+import { readTar, writeTar } from "../../src/workspace/tar.ts";
+import { restoredMachine } from "../../src/vm/node.ts";
+import type { Machine } from "../../src/vm/machine.ts";
+import type { AgentEvent, MachineEvent } from "../../src/vm/protocol.ts";
 
 let guest: Guest;
 let files: GuestFiles;
@@ -13,7 +23,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await guest?.dispose();
+  // The reset test disposes the first machine itself.
+  if (second) await second.dispose();
+  else await guest?.dispose();
 });
 
 describe("the workspace in the guest", { timeout: 300_000 }, () => {
@@ -54,5 +66,98 @@ describe("the workspace in the guest", { timeout: 300_000 }, () => {
     const after = await guest.terminal(2).run("ls -R /root/workspace");
     expect(after.output).toContain("done.txt");
     expect(after.output).not.toContain("index.html");
+  });
+});
+
+// The page's view of "the machine": events of whichever machine runs now (a reset replaces it).
+const listeners = new Set<(event: MachineEvent) => void>();
+const relay = {
+  on(listener: (event: MachineEvent) => void) {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  },
+  onEvent(listener: (event: AgentEvent) => void) {
+    return relay.on((e) => e.type === "agent" && listener(e.event));
+  },
+};
+let current: Machine;
+let second: Machine | undefined;
+
+describe("the workspace after a machine reset", { timeout: 400_000 }, () => {
+  it("what the editor saved and the shell made is back in a fresh machine; deleted stays deleted", async () => {
+    current = guest.machine;
+    current.on((e) => listeners.forEach((l) => l(e)));
+    const files = new GuestFiles((argv, opts) => current.exec(argv, opts));
+    const sync = new WorkspaceSync(files, relay);
+    const mirror = new WorkspaceMirror(createStore("workspace-integration", "files"));
+    const reports: KeeperReport[] = [];
+    const errors: unknown[] = [];
+    const keeper = new WorkspaceKeeper(sync, mirror, relay, {
+      onReport: (r) => reports.push(r),
+      onError: (e) => errors.push(e),
+    });
+    await keeper.settle();
+
+    // The editor's path (save), a binary file, a UTF-8 name, and the learner's shell.
+    const binary = new Uint8Array(100_000).map((_, i) => (i * 7 + 3) & 0xff);
+    await sync.save("app/Dockerfile", "FROM scratch\nCOPY 한글.txt /\n");
+    await sync.save("app/한글.txt", "안녕\n");
+    await sync.save("app/blob.bin", binary);
+    const shell = await guest
+      .terminal(1)
+      .run("cd /root/workspace && echo shell-made > app/shell.txt && rm -rf site notes && cd");
+    expect(shell.exit).toBe(0);
+    await sync.refresh();
+    await keeper.idle();
+    const kept = (await mirror.entries())!.map((e) => e.path);
+    expect(kept).toEqual(expect.arrayContaining(["app/shell.txt", "app/blob.bin", "Dockerfile"]));
+    expect(kept).not.toContain("notes/done.txt");
+
+    // The download archive, read by our tar reader.
+    const archive = readTar(await files.archive());
+    const fromArchive = archive.find((e) => e.path === "app/blob.bin");
+    expect([...(fromArchive?.bytes ?? [])]).toEqual([...binary]);
+
+    // Reset: a fresh machine from the base state, as the worker does.
+    const back = new Promise<KeeperReport>((resolve) => {
+      keeper.hooks.onReport = (r) => {
+        reports.push(r);
+        if (r.settled) resolve(r);
+      };
+    });
+    await guest.dispose();
+    second = restoredMachine();
+    second.on((e) => listeners.forEach((l) => l(e)));
+    current = second;
+    const terminal = new Terminal(second, 1);
+    await second.start();
+    const report = await back;
+    expect(report.putBack).toEqual(
+      expect.arrayContaining(["app/Dockerfile", "app/한글.txt", "app/blob.bin", "app/shell.txt"]),
+    );
+
+    const run = await terminal.run(
+      "cd /root/workspace && cat app/한글.txt app/shell.txt && ls -R && sha256sum app/blob.bin && cd",
+    );
+    expect(run.exit).toBe(0);
+    expect(run.output).toContain("안녕");
+    expect(run.output).toContain("shell-made");
+    expect(run.output).not.toContain("done.txt");
+    const { createHash } = await import("node:crypto");
+    expect(run.output).toContain(createHash("sha256").update(binary).digest("hex"));
+
+    // Upload: an archive replaces the workspace.
+    await files.extract(
+      writeTar([
+        { path: "up/one.txt", kind: "file", bytes: new TextEncoder().encode("1\n"), mtimeMs: 0 },
+      ]),
+      "replace",
+    );
+    const after = await terminal.run("ls -R /root/workspace");
+    expect(after.output).toContain("one.txt");
+    expect(after.output).not.toContain("blob.bin");
+    expect(errors).toEqual([]);
+    keeper.dispose();
+    sync.dispose();
   });
 });
