@@ -49,6 +49,11 @@ const WARMUP_AFTER_QUIET_MS = 3000;
  */
 const SAVE_QUIET_MS = 1000;
 const SAVE_QUIET_MAX_MS = 10_000;
+/**
+ * A command typed (Enter) and not yet reported counts as running for at most this long: an
+ * interactive program (`docker run -it`, an editor) reports only when it ends.
+ */
+const COMMAND_RUNNING_MAX_MS = 60_000;
 /** A step's starting checkpoint is taken after this much quiet, if nothing was typed first. */
 const STEP_AFTER_QUIET_MS = 2000;
 
@@ -75,6 +80,8 @@ export class MachineHost implements MachineWorkerApi {
   #quiet: ReturnType<typeof setTimeout> | undefined;
   /** performance.now() of the last typing or terminal output. */
   #lastActivity = 0;
+  /** performance.now() of the last Enter per terminal whose command has not reported yet. */
+  #running = new Map<LearnerPort, number>();
   /** Bytes typed so far: a step mark is stale once the learner typed after it. */
   #typed = 0;
   #stepMark: { name: string; typed: number; timer?: ReturnType<typeof setTimeout> } | undefined;
@@ -131,6 +138,7 @@ export class MachineHost implements MachineWorkerApi {
     this.#machine?.write(port, data);
     this.#dirty = true;
     this.#typed += data.byteLength;
+    if (data.includes(13) || data.includes(10)) this.#running.set(port, performance.now());
     this.#active();
   }
 
@@ -277,6 +285,7 @@ export class MachineHost implements MachineWorkerApi {
       // Only the learner's own doing counts as a change: the warm-up's docker events do not.
       if (event.type === "output") this.#active();
       else if (event.type === "agent" && event.event.event === "command") {
+        this.#running.delete(event.event.port);
         this.#dirty = true;
         this.#active();
       }
@@ -299,7 +308,7 @@ export class MachineHost implements MachineWorkerApi {
     if (signal.aborted) return;
     try {
       const spent = await warmUp(machine, {
-        beforeRound: () => this.#learnerPause(WARMUP_AFTER_QUIET_MS, signal),
+        beforeRound: () => this.#learnerPause(WARMUP_AFTER_QUIET_MS, signal, true),
         signal,
       });
       this.#mark(`warm-up (${spent} ms running)`);
@@ -386,6 +395,7 @@ export class MachineHost implements MachineWorkerApi {
 
   /** Stops the running machine (and any start in flight) before another state is restored. */
   async #restart(): Promise<AbortSignal> {
+    this.#running.clear();
     this.#abort.abort();
     this.#abort = new AbortController();
     await this.#stopMachine();
@@ -422,12 +432,19 @@ export class MachineHost implements MachineWorkerApi {
     }
   }
 
-  /** Resolves once the terminals have been quiet for `quietMs` (or on abort). */
-  async #learnerPause(quietMs: number, signal: AbortSignal): Promise<void> {
+  /**
+   * Resolves once the terminals have been quiet for `quietMs` (or on abort). With `idle`, also
+   * waits until no learner command is running: a `docker …` prints nothing until it is done.
+   */
+  async #learnerPause(quietMs: number, signal: AbortSignal, idle = false): Promise<void> {
     for (;;) {
-      const left = this.#lastActivity + quietMs - performance.now();
-      if (left <= 0 || signal.aborted) return;
-      await new Promise((resolve) => setTimeout(resolve, left));
+      const now = performance.now();
+      let until = this.#lastActivity + quietMs;
+      if (idle)
+        for (const since of this.#running.values())
+          until = Math.max(until, Math.min(since + COMMAND_RUNNING_MAX_MS, now + quietMs));
+      if (until <= now || signal.aborted) return;
+      await new Promise((resolve) => setTimeout(resolve, until - now));
     }
   }
 
