@@ -201,9 +201,15 @@ export class TerminalSession {
     this.cols = this.terminal.cols;
   }
 
-  /** Tells the guest the current size, e.g. once the machine is ready. */
-  sendSize(): Promise<void> {
-    return this.#link.resize(this.port, this.terminal.rows, this.terminal.cols);
+  /**
+   * Tells the guest the current size, e.g. once the machine is ready. `redraw`: change it for a
+   * moment first, so the shell gets SIGWINCH and draws its prompt even when the size is what the
+   * guest already had (a resumed or restored machine: this page's terminal starts empty).
+   */
+  async sendSize({ redraw = false } = {}): Promise<void> {
+    const { rows, cols } = this.terminal;
+    if (redraw) await this.#link.resize(this.port, rows, Math.max(2, cols - 1));
+    await this.#link.resize(this.port, rows, cols);
   }
 
   focus(): void {

@@ -8,7 +8,7 @@ const app = appSession();
 
 let marks = 0;
 /** Runs a command, then waits for a fresh marker line so old screen text cannot match. */
-async function run(command: string, expect: RegExp = /.*/, timeoutMs = 120_000) {
+async function run(command: string, expect: RegExp = /.*/, timeoutMs = 240_000) {
   const mark = `done-${++marks}`;
   await typeCommand(app.browser.page, 1, `${command}; echo ${mark.replace("-", "-''")}`);
   const text = await waitForText(app.browser.page, 1, new RegExp(`^${mark}\\s*$`, "m"), timeoutMs);
@@ -94,7 +94,7 @@ describe("checkpoints", () => {
     // Typed alone: the step's check looks for this very command line.
     await typeCommand(page, 1, "docker -v");
     await page
-      .waitForSelector(`${step("client-version")}[data-status="done"]`, { timeout: 60_000 })
+      .waitForSelector(`${step("client-version")}[data-status="done"]`, { timeout: 180_000 })
       .catch(async (error: unknown) => {
         const lesson = await page.locator(pane).innerText();
         const terminal = await terminalText(page, 1);
