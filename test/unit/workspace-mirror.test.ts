@@ -12,6 +12,7 @@ import { GuestFiles, type Exec } from "../../src/workspace/guest-files.ts";
 import { WorkspaceMirror } from "../../src/workspace/mirror.ts";
 import { WorkspaceKeeper, type KeeperReport } from "../../src/workspace/keeper.ts";
 import { WorkspaceSync } from "../../src/workspace/sync.ts";
+import { readTar, writeTar } from "../../src/workspace/tar.ts";
 import type { AgentEvent, MachineEvent } from "../../src/vm/protocol.ts";
 
 const localExec: Exec = (argv, opts = {}) =>
@@ -95,6 +96,25 @@ describe("WorkspaceMirror", () => {
     await files.write("site/index.html", "<h1>newer in the guest</h1>");
     expect(await mirror.putBack(files, await files.list())).toEqual([]);
     expect(read("site/index.html")).toBe("<h1>newer in the guest</h1>");
+  });
+});
+
+describe("download and upload", () => {
+  it("archive() is the whole workspace; extract() replaces it or adds to it", async () => {
+    await files.write("keep.txt", "old\n");
+    await files.write("사진/a.bin", new Uint8Array([1, 2, 3]));
+    const archive = readTar(await files.archive());
+    expect(archive.map((e) => e.path).sort()).toEqual(["keep.txt", "사진", "사진/a.bin"]);
+
+    const upload = writeTar([
+      { path: "new.txt", kind: "file", bytes: new TextEncoder().encode("new\n"), mtimeMs: 0 },
+      { path: "keep.txt", kind: "file", bytes: new TextEncoder().encode("mine\n"), mtimeMs: 0 },
+    ]);
+    await files.extract(upload, "merge");
+    expect(read("keep.txt")).toBe("mine\n");
+    expect(fs.existsSync(path.join(root, "사진/a.bin"))).toBe(true);
+    await files.extract(upload, "replace");
+    expect(fs.readdirSync(root).sort()).toEqual(["keep.txt", "new.txt"]);
   });
 });
 
