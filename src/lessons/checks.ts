@@ -42,6 +42,31 @@ const m = (en: string, ko: string): Message => ({ en, ko });
 const q = (s: string) => `\`${s}\``;
 
 /**
+ * A command pattern as a learner reads it: one example of what it matches
+ * (`docker (container )?run hello-world(:latest)?` → `docker run hello-world`). The pattern itself
+ * when it is more than optional parts and alternatives.
+ */
+export function exampleCommand(pattern: string): string {
+  let s = pattern.replace(/^\^|\$$/g, "").replace(/\(\?:/g, "(");
+  s = s.replace(/\[(\\?.)[^\]]*\]/g, "$1"); // a character class: its first character
+  for (let before = ""; before !== s;) {
+    before = s;
+    s = s.replace(/\([^()]*\)[?*]/g, ""); // an optional part: leave it out
+    s = s.replace(/\(([^()|]*)(\|[^()]*)?\)/g, "$1"); // alternatives: the first one
+  }
+  s = s
+    .replace(/\.[*+]/g, " … ") // anything: an ellipsis
+    .replace(/([^\\])\?/g, "") // one optional character: leave it out
+    .replace(/\\s[+*]/g, " ")
+    .replace(/\\s/g, " ")
+    .replace(/\\b/g, "")
+    .replace(/\\([.\-/:])/g, "$1")
+    .replace(/ {2,}/g, " ")
+    .trim();
+  return /[\\[\]{}()*+?|^$]/.test(s) || !s ? pattern : s;
+}
+
+/**
  * One evaluation's view of the engine: each query runs at most once, so ten checks on the
  * same container cost one inspect.
  */
@@ -302,8 +327,8 @@ export function describeCheck(c: Check): Message {
       const cwd = c.cwd ? ` in ${c.cwd}` : "";
       const cwdKo = c.cwd ? `${c.cwd}에서 ` : "";
       return m(
-        `You ran ${q(c.matches)}${cwd}${exit}`,
-        `${cwdKo}${q(c.matches)} 명령을 실행함${exitKo}`,
+        `You ran ${q(exampleCommand(c.matches))}${cwd}${exit}`,
+        `${cwdKo}${q(exampleCommand(c.matches))} 명령을 실행함${exitKo}`,
       );
     }
     case "volume":

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import * as v from "valibot";
 import { DockerEngine } from "../../src/engine/docker.ts";
 import type { HttpProbe } from "../../src/engine/http.ts";
-import { EngineView, runCheck, type CheckContext } from "../../src/lessons/checks.ts";
+import {
+  EngineView,
+  exampleCommand,
+  runCheck,
+  type CheckContext,
+} from "../../src/lessons/checks.ts";
 import { CheckSchema, type Check } from "../../src/lessons/schema.ts";
 import type { CommandReport } from "../../src/vm/protocol.ts";
 import { RecordedAgent, loadFixture } from "../fixtures/agent/recorded-agent.ts";
@@ -270,5 +275,30 @@ describe("engine trouble", () => {
     const r = await check({ kind: "container", name: "web" }, [], agent);
     expect(r).toMatchObject({ pass: false, unavailable: true });
     expect(r.explanation?.en).toBe("Could not ask the engine: agent: dockerd is not running");
+  });
+});
+
+describe("a command check's label", () => {
+  it("shows one command the pattern matches, not the pattern", () => {
+    const cases: [string, string][] = [
+      ["docker (container )?run hello-world(:latest)?", "docker run hello-world"],
+      ["docker (-v|--version)", "docker -v"],
+      [
+        "docker (images|image (ls|list)) (-f|--filter)[ =]dangling=true",
+        "docker images -f dangling=true",
+      ],
+      ["docker (image )?build (--tag|-t)[ =]my_game:2\\.0 \\.", "docker build --tag my_game:2.0 ."],
+      [
+        "docker (container )?run .*--rm.*whalesay.*cowsay.*",
+        "docker run … --rm … whalesay … cowsay …",
+      ],
+      ["uname( -\\w+)*", "uname"],
+      ["^docker (?:system )?info$", "docker info"],
+    ];
+    for (const [pattern, example] of cases) expect(exampleCommand(pattern)).toBe(example);
+  });
+
+  it("keeps a pattern it cannot read as one command", () => {
+    expect(exampleCommand("docker (run|start)+ {2}x")).toBe("docker (run|start)+ {2}x");
   });
 });
