@@ -11,7 +11,11 @@ export const CACHE_DATABASES = {
 } as const;
 
 /** Never deleted by "Clear cached data". */
-export const KEPT_DATABASES = ["docker-sandbox-progress"] as const;
+export const KEPT_DATABASES = [
+  "docker-sandbox-progress",
+  "docker-sandbox-checkpoints",
+  "docker-sandbox-workspace",
+] as const;
 
 /** Above this share of the quota the status bar warns before writes start failing. */
 const NEARLY_FULL = 0.9;
