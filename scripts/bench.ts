@@ -231,11 +231,6 @@ async function main() {
     const { benchSoak } = await import("./bench-soak.ts");
     Object.assign(out, await benchSoak({ log: (s) => log(s) }));
   }
-  if (wants("soak_runs_ok", "soak_ms_p50", "soak_mem_growth_mb")) {
-    log("soak group");
-    const { benchSoak } = await import("./bench-soak.ts");
-    Object.assign(out, await benchSoak({ log: (s) => log(s) }));
-  }
   if (json) console.log(JSON.stringify(out));
   else
     for (const [k, v] of Object.entries(out)) console.log(`${k.padEnd(28)} ${JSON.stringify(v)}`);
