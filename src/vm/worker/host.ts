@@ -206,7 +206,7 @@ export class MachineHost implements MachineWorkerApi {
   }
 
   async saveForResume(): Promise<void> {
-    if (this.#dirty) await this.#saveResume();
+    if (this.#dirty) await this.#saveResume({ now: true });
   }
 
   async markStepStart(lessonId: string, stepId: string): Promise<void> {
@@ -432,6 +432,14 @@ export class MachineHost implements MachineWorkerApi {
     }
   }
 
+  /** A learner pressed Enter and its command has not reported yet (for at most a minute). */
+  #commandRunning(): boolean {
+    const now = performance.now();
+    for (const since of this.#running.values())
+      if (now - since < COMMAND_RUNNING_MAX_MS) return true;
+    return false;
+  }
+
   /**
    * Resolves once the terminals have been quiet for `quietMs` (or on abort). With `idle`, also
    * waits until no learner command is running: a `docker …` prints nothing until it is done.
@@ -471,9 +479,15 @@ export class MachineHost implements MachineWorkerApi {
     );
   }
 
-  async #saveResume(): Promise<void> {
+  async #saveResume({ now = false } = {}): Promise<void> {
     clearTimeout(this.#quiet);
     if (!this.#dirty) return;
+    // A command still running (a docker command prints nothing until it is done) would resume
+    // mid-way next visit, its output lost with this page: wait for it, unless the page is going.
+    if (!now && this.#commandRunning()) {
+      this.#quiet = setTimeout(() => void this.#saveResume(), RESUME_AFTER_QUIET_MS);
+      return;
+    }
     this.#dirty = false;
     try {
       await this.#save(RESUME, "");
