@@ -11,6 +11,9 @@ export interface MachineEvents {
   on(listener: (event: MachineEvent) => void): () => void;
 }
 
+const PUT_BACK_ATTEMPTS = 3;
+const PUT_BACK_RETRY_MS = 5000;
+
 /** Phases that mean a new machine is on its way: its workspace is not the one recorded. */
 const RESTARTING: MachinePhase[] = ["idle", "downloading", "restoring", "booting"];
 
@@ -72,7 +75,9 @@ export class WorkspaceKeeper {
     this.#settling ??= this.#enqueue(async () => {
       try {
         const files = this.sync.files;
-        const written = await this.mirror.putBack(files, await files.list());
+        const written = await this.#withRetries(async () =>
+          this.mirror.putBack(files, await files.list()),
+        );
         if (this.#disposed) return;
         this.settled = true;
         // The Files tab shows the put-back files before the report says they are back.
@@ -109,6 +114,21 @@ export class WorkspaceKeeper {
   ) {
     const summary = await this.mirror.record(entries, (path) => this.sync.files.read(path));
     this.hooks.onReport?.({ putBack, summary, settled });
+  }
+
+  /**
+   * A machine just restored can be too busy to answer in time (its first commands page the
+   * engine in): a put-back that failed is tried again twice before the error is reported.
+   */
+  async #withRetries<T>(job: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await job();
+      } catch (error) {
+        if (attempt >= PUT_BACK_ATTEMPTS || this.#disposed) throw error;
+        await new Promise((resolve) => setTimeout(resolve, PUT_BACK_RETRY_MS * attempt));
+      }
+    }
   }
 
   #enqueue(job: () => Promise<void>): Promise<void> {

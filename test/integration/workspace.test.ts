@@ -119,10 +119,15 @@ describe("the workspace after a machine reset", { timeout: 400_000 }, () => {
     expect([...(fromArchive?.bytes ?? [])]).toEqual([...binary]);
 
     // Reset: a fresh machine from the base state, as the worker does.
-    const back = new Promise<KeeperReport>((resolve) => {
+    // Settled, or the keeper's error: a put-back that fails must fail this test, not hang it.
+    const back = new Promise<KeeperReport>((resolve, reject) => {
       keeper.hooks.onReport = (r) => {
         reports.push(r);
         if (r.settled) resolve(r);
+      };
+      keeper.hooks.onError = (error) => {
+        errors.push(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       };
     });
     await guest.dispose();
