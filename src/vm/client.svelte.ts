@@ -63,6 +63,8 @@ export class MachineClient {
   savingCheckpoint = $state(false);
   /** When this start continued the learner's last session: when that was saved. */
   resumedFrom = $state<number | undefined>(undefined);
+  /** Counts starts from a saved session or a checkpoint (the terminals redraw their prompts). */
+  restores = $state(0);
 
   percent = $derived(
     this.progress.total && this.progress.loaded !== undefined
@@ -135,6 +137,7 @@ export class MachineClient {
         break;
       case "resumed":
         this.resumedFrom = event.savedAt;
+        this.restores++;
         break;
     }
     for (const listener of this.#eventListeners) listener(event);
@@ -201,6 +204,7 @@ export class MachineClient {
     this.resumedFrom = undefined;
     try {
       await this.#link.api.restoreCheckpoint(id);
+      this.restores++;
     } catch (error) {
       // Refused before the machine stopped (no such checkpoint, damaged): the caller says so.
       if (this.phase === "ready" || this.phase === "busy") throw error;
