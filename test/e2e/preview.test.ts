@@ -145,5 +145,5 @@ describe("the Preview tab", () => {
       undefined,
       { timeout: 30_000 },
     );
-  });
+  }, 600_000);
 });
