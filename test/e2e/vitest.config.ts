@@ -10,7 +10,7 @@ export default defineConfig({
     environment: "node",
     globalSetup: ["test/e2e/build-app.ts"],
     fileParallelism: false,
-    testTimeout: 300_000,
+    testTimeout: 600_000,
     hookTimeout: 300_000,
   },
 });
