@@ -432,12 +432,16 @@ export class MachineHost implements MachineWorkerApi {
     }
   }
 
-  /** A learner pressed Enter and its command has not reported yet (for at most a minute). */
-  #commandRunning(): boolean {
-    const now = performance.now();
+  /** Until when a learner's command may still run: Enter typed, no report yet (a minute at most). */
+  #runningUntil(): number {
+    let until = 0;
     for (const since of this.#running.values())
-      if (now - since < COMMAND_RUNNING_MAX_MS) return true;
-    return false;
+      until = Math.max(until, since + COMMAND_RUNNING_MAX_MS);
+    return until;
+  }
+
+  #commandRunning(): boolean {
+    return this.#runningUntil() > performance.now();
   }
 
   /**
@@ -448,9 +452,8 @@ export class MachineHost implements MachineWorkerApi {
     for (;;) {
       const now = performance.now();
       let until = this.#lastActivity + quietMs;
-      if (idle)
-        for (const since of this.#running.values())
-          until = Math.max(until, Math.min(since + COMMAND_RUNNING_MAX_MS, now + quietMs));
+      // While a command runs, look again after `quietMs`.
+      if (idle) until = Math.max(until, Math.min(this.#runningUntil(), now + quietMs));
       if (until <= now || signal.aborted) return;
       await new Promise((resolve) => setTimeout(resolve, until - now));
     }
