@@ -4,6 +4,7 @@ import type { AgentSource } from "../engine/agent.ts";
 import type { LearnerPort, MachinePhase } from "../vm/protocol.ts";
 import type { MachineClient } from "../vm/client.svelte.ts";
 import { terminalFocus } from "./terminal-focus.svelte.ts";
+import { STEP } from "../vm/worker/checkpoints.ts";
 
 export interface LessonMachine extends AgentSource {
   readonly phase: MachinePhase;
@@ -31,15 +32,10 @@ export function lessonMachine(client: MachineClient): LessonMachine {
     activePort: () => terminalFocus.claim(),
     markStepStart: (lessonId, stepId) => client.markStepStart(lessonId, stepId),
     hasStepStart: (lessonId, stepId) =>
-      client.checkpoints.some(
-        (c) => c.id === STEP_CHECKPOINT && c.name === `${lessonId}/${stepId}`,
-      ),
-    restoreStepStart: () => client.restoreCheckpoint(STEP_CHECKPOINT),
+      client.checkpoints.some((c) => c.id === STEP && c.name === `${lessonId}/${stepId}`),
+    restoreStepStart: () => client.restoreCheckpoint(STEP),
   };
 }
-
-/** The worker's id of the one lesson-step checkpoint (src/vm/worker/checkpoints.ts STEP). */
-const STEP_CHECKPOINT = "step";
 
 const encoder = new TextEncoder();
 
