@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { PROMPT, terminalText, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import {
+  PROMPT,
+  terminalText,
+  typeCommand,
+  waitForPhase,
+  waitForResumeSave,
+  waitForText,
+} from "./harness.ts";
 import { appSession } from "./session.ts";
 
 // Checkpoints and resume, on the real guest: what a named checkpoint holds comes back after it
@@ -16,8 +23,6 @@ async function run(command: string, expect: RegExp = /.*/, timeoutMs = 240_000) 
   if (!expect.test(out)) throw new Error(`\`${command}\` printed:\n${out}`);
   return out;
 }
-
-type Sandbox = { machine: { checkpoints: { id: string; savedAt: number }[] } };
 
 describe("checkpoints", () => {
   it("saves a named checkpoint and brings back what was removed after it", async () => {
@@ -52,14 +57,7 @@ describe("checkpoints", () => {
     const before = Date.now();
     await run("docker volume create resumevol", /resumevol/);
     // Saved by itself once the terminal is quiet.
-    await page.waitForFunction(
-      (before) =>
-        (globalThis as unknown as { sandbox: Sandbox }).sandbox.machine.checkpoints.some(
-          (c) => c.id === "auto" && c.savedAt > before,
-        ),
-      before,
-      { timeout: 120_000, polling: 200 },
-    );
+    await waitForResumeSave(page, before);
     await page.reload();
     await waitForPhase(page, "ready", 120_000);
     await page.waitForSelector('[data-testid="resumed"]', { timeout: 10_000 });

@@ -209,3 +209,21 @@ export async function storageSettled(page: Page, timeoutMs = 30_000): Promise<vo
     { timeout: timeoutMs, polling: 500 },
   );
 }
+
+/** Waits until the automatic resume checkpoint has been saved after `after` (ms since epoch). */
+export async function waitForResumeSave(
+  page: Page,
+  after: number,
+  timeoutMs = 120_000,
+): Promise<void> {
+  await page.waitForFunction(
+    (after) =>
+      (
+        globalThis as unknown as {
+          sandbox: { machine: { checkpoints: { id: string; savedAt: number }[] } };
+        }
+      ).sandbox.machine.checkpoints.some((c) => c.id === "auto" && c.savedAt > after),
+    after,
+    { timeout: timeoutMs, polling: 200 },
+  );
+}

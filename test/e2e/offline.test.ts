@@ -2,7 +2,14 @@
 // the machine (state, disk, BIOS) and pulled image blobs from IndexedDB. The reload happens with
 // the browser offline, and the server counts every request it gets: it must get none.
 import { describe, expect, it } from "vitest";
-import { PROMPT, storageSettled, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import {
+  PROMPT,
+  storageSettled,
+  typeCommand,
+  waitForPhase,
+  waitForResumeSave,
+  waitForText,
+} from "./harness.ts";
 import { appSession } from "./session.ts";
 
 const app = appSession();
@@ -28,12 +35,15 @@ describe("offline after one visit", () => {
     await waitForPhase(page, "ready", 180_000);
     await waitForText(page, 1, PROMPT, 30_000);
     // Blobs come from the in-page registry, which keeps them in IndexedDB.
+    const beforePull = Date.now();
     await run(
       "docker pull busybox",
       /Status: Downloaded newer image for [^\n]*busybox[\s\S]*[#$]\s*$/,
     );
     await page.waitForSelector('[data-offline="ready"]', { timeout: 240_000 });
     await storageSettled(page);
+    // The machine with the pulled image is kept for the next visit once the terminal is quiet.
+    await waitForResumeSave(page, beforePull);
 
     const storage = page.getByTestId("storage-status");
     await storage.waitFor({ timeout: 30_000 });
@@ -47,17 +57,22 @@ describe("offline after one visit", () => {
     await page.reload();
     await waitForPhase(page, "ready", 120_000);
     expect(await page.getAttribute("[data-source]", "data-source")).toBe("cache");
-    await waitForText(page, 1, PROMPT, 30_000);
+    // The machine continues where the first visit left it: that checkpoint is in IndexedDB too.
+    await page.waitForSelector('[data-testid="resumed"]', { timeout: 10_000 });
+    await waitForText(page, 1, PROMPT, 30_000).catch(() => typeCommand(page, 1, ""));
 
     const version = await run(
       "docker version",
       /Server:[\s\S]*Engine:[\s\S]*Version:\s+\d+\.\d+[\s\S]*[#$]\s*$/,
     );
     expect(version).toMatch(/Client:[\s\S]*Version:\s+\d+\.\d+/);
-    // The saved state is the base state: the image pulled before is pulled again, from the
-    // blobs kept in this browser (the bundled images' index comes from the precache).
+    expect(await run("docker image ls busybox", /busybox[\s\S]*[#$]\s*$/)).toMatch(
+      /^busybox\s+latest/m,
+    );
+    // Removed and pulled again: the blobs come from this browser (the bundled images' index
+    // comes from the precache).
     const pulled = await run(
-      "docker run --rm busybox echo offline-ok",
+      "docker rmi busybox >/dev/null && docker run --rm busybox echo offline-ok",
       /\n\s*offline-ok\s*\n[\s\S]*[#$]\s*$/,
       180_000,
     );
