@@ -78,6 +78,7 @@ function zstd(raw: Uint8Array, file: string) {
  */
 async function recordReads(): Promise<{
   boot: Set<number>;
+  look: Set<number>;
   warm: Set<number>;
   restoreReadyMs: number;
 }> {
@@ -110,8 +111,14 @@ async function recordReads(): Promise<{
     await machine.exec(["docker", "images"]);
     await machine.exec(["docker", "version"]);
     await machine.exec(["docker", "info"]);
+    const look = new Set(reads);
     await warmUp(machine);
-    return { boot, warm: new Set([...reads].filter((c) => !boot.has(c))), restoreReadyMs };
+    return {
+      boot,
+      look,
+      warm: new Set([...reads].filter((c) => !boot.has(c))),
+      restoreReadyMs,
+    };
   } finally {
     await machine.dispose();
   }
@@ -124,8 +131,8 @@ async function main() {
   if (process.argv.includes("--packs") && fs.existsSync(paths.bin)) {
     // Only the disk packs again (after changing how they are recorded): the state stays.
     const manifest = JSON.parse(fs.readFileSync(paths.json, "utf8")) as StateManifest;
-    const { boot, warm, restoreReadyMs } = await recordReads();
-    writeDiskPacks(guest, manifest, boot, warm);
+    const { boot, look, warm, restoreReadyMs } = await recordReads();
+    writeDiskPacks(guest, manifest, boot, look, warm);
     fs.writeFileSync(paths.json, JSON.stringify(manifest, null, 2) + "\n");
     log(`restore → ready ${restoreReadyMs} ms`);
     return;
@@ -174,8 +181,8 @@ async function main() {
     `state ${(raw.byteLength / 1e6).toFixed(1)} MB raw, ${(bin.byteLength / 1e6).toFixed(1)} MB zstd`,
   );
 
-  const { boot, warm, restoreReadyMs } = await recordReads();
-  writeDiskPacks(guest, manifest, boot, warm);
+  const { boot, look, warm, restoreReadyMs } = await recordReads();
+  writeDiskPacks(guest, manifest, boot, look, warm);
   fs.writeFileSync(paths.json, JSON.stringify(manifest, null, 2) + "\n");
   log(
     `restore → ready ${restoreReadyMs} ms; done in ${((Date.now() - started) / 1000).toFixed(0)} s`,
@@ -201,6 +208,7 @@ function writeDiskPacks(
   guest: GuestManifest,
   manifest: StateManifest,
   boot: Set<number>,
+  look: Set<number>,
   warm: Set<number>,
 ): void {
   const image = fs.openSync(path.join(guestDir, guest.files.rootfs.file), "r");
@@ -230,7 +238,14 @@ function writeDiskPacks(
     );
   }
   fs.closeSync(image);
-  Object.assign(manifest, { diskChunkBytes: HOT_CHUNK, ...packs, usedChunks: toRuns(used) });
+  const lookChunks = [...look].filter((c) => usedSet.has(c)).sort((a, b) => a - b);
+  log(`first look: ${lookChunks.length} chunks (${mb(lookChunks.length * HOT_CHUNK)} MB)`);
+  Object.assign(manifest, {
+    diskChunkBytes: HOT_CHUNK,
+    ...packs,
+    usedChunks: toRuns(used),
+    lookChunks: toRuns(lookChunks),
+  });
 }
 
 /** Indices of the root image's chunks that hold any non-zero byte. */

@@ -61,6 +61,12 @@ export interface StateManifest {
   restPack?: DiskPack;
   /** [first, count] runs of the chunks holding data; the rest of the image is zeros. */
   usedChunks?: [number, number][];
+  /**
+   * Chunks a learner's first look around reads (`docker ps`, `images`, `version`, `info`), as
+   * [first, count] runs. A warm start loads them from this browser's store in a few large reads
+   * while the state restores, instead of one slow read per page fault after Ready.
+   */
+  lookChunks?: [number, number][];
 }
 
 // ---------------------------------------------------------------------------

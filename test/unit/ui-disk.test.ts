@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PersistentDisk, runs, type ChunkStore } from "../../src/vm/worker/disk.ts";
+import { fromRuns, PersistentDisk, runs, type ChunkStore } from "../../src/vm/worker/disk.ts";
 
 // A disk image of distinct bytes, served the way a static host answers Range requests.
 const IMAGE_SIZE = 64 * 1024 * 5 + 4096; // last chunk is short, like a real image's tail
@@ -127,6 +127,45 @@ describe("PersistentDisk", () => {
       expect(await read(disk, i * 65536, 4096)).toEqual(image.slice(i * 65536, i * 65536 + 4096));
     expect(transactions).toBe(1);
     expect(disk.counters.networkBytes).toBe(0);
+  });
+
+  it("preloads stored chunks in large reads, so the guest's first reads wait for nothing", async () => {
+    const store = new MemoryStore();
+    for (let i = 0; i < 4; i++) store.chunks.set(i, image.slice(i * 65536, (i + 1) * 65536));
+    const batches: number[][] = [];
+    const counting: ChunkStore = {
+      list: () => store.list(),
+      getMany: (indices) => (batches.push(indices), store.getMany(indices)),
+      putMany: (entries) => store.putMany(entries),
+    };
+    const server = rangeServer();
+    const disk = new PersistentDisk({
+      url: "/i",
+      size: IMAGE_SIZE,
+      store: counting,
+      fetch: server.fetch,
+    });
+    await disk.open();
+    // Chunk 5 is not on this device: skipped, never fetched by a preload.
+    expect(
+      await disk.preload(
+        fromRuns([
+          [0, 3],
+          [5, 1],
+        ]),
+        2,
+      ),
+    ).toBe(3);
+    expect(batches).toEqual([[0, 1], [2]]);
+    batches.length = 0;
+    expect(await read(disk, 65536 + 100, 70000)).toEqual(image.slice(65536 + 100, 65536 + 70100));
+    expect(disk.counters.memoryHits).toBe(1);
+    expect(batches).toEqual([]);
+    // Let go: chunk 0 was never read, so it comes from the store again.
+    disk.dropPreloaded();
+    expect(await read(disk, 0, 512)).toEqual(image.slice(0, 512));
+    expect(batches[0]?.[0]).toBe(0);
+    expect(server.requests).toEqual([]);
   });
 
   it("keeps running without persisting when storage is full, and says so once", async () => {

@@ -18,7 +18,7 @@ import type {
 } from "../protocol.ts";
 import { download } from "./download.ts";
 import { readHotStream } from "./hotset.ts";
-import { PersistentDisk } from "./disk.ts";
+import { fromRuns, PersistentDisk } from "./disk.ts";
 import { IdbChunkStore, SavedStateStore, dropOtherDisks, isQuotaError } from "./storage.ts";
 import { CheckpointError, CheckpointStore, RESUME, STEP, namedId } from "./checkpoints.ts";
 import { attachBrowserRegistry } from "../registry/attach.ts";
@@ -43,6 +43,8 @@ const RESUME_AFTER_QUIET_MS = 8000;
 const RESUME_READY_TIMEOUT_MS = 90_000;
 /** A warm-up round starts only after the learner's terminals were this quiet. */
 const WARMUP_AFTER_QUIET_MS = 3000;
+/** Preloaded disk chunks the guest has not read by then are let go (see #preloadFirstLook). */
+const PRELOAD_KEEP_MS = 120_000;
 /**
  * A checkpoint waits for this much terminal quiet (up to SAVE_QUIET_MAX_MS): a state saved while
  * a serial port is mid-output came back with that terminal mute in e2e runs.
@@ -69,6 +71,7 @@ export class MachineHost implements MachineWorkerApi {
   #stateInMemory: Uint8Array | undefined; // only when storage refused it
   #caching = true;
   #health: ReturnType<typeof setInterval> | undefined;
+  #dropPreloaded: ReturnType<typeof setTimeout> | undefined;
   #phase: MachinePhase = "idle";
   #registry: { dispose(): void } | undefined;
   #downloads = new Map<string, { loaded: number; total: number }>();
@@ -234,6 +237,7 @@ export class MachineHost implements MachineWorkerApi {
   ): Promise<void> {
     const manifest = guest!;
     const disk = this.#disk!;
+    this.#preloadFirstLook(disk);
     // With a saved state the kernel and initrd are already in guest memory: no need to fetch them.
     // Without one (no state built) the machine boots, from cached copies after the first visit.
     let boot: { kernel?: V86Image; initrd?: V86Image } = {};
@@ -285,6 +289,11 @@ export class MachineHost implements MachineWorkerApi {
       // Only the learner's own doing counts as a change: the warm-up's docker events do not.
       if (event.type === "output") this.#active();
       else if (event.type === "agent" && event.event.event === "command") {
+        const c = disk.counters;
+        this.#mark(
+          `command done (disk: ${c.memoryHits} memory hits, ${c.slowReads} slow reads ` +
+            `waiting ${Math.round(c.slowReadMs)} ms, ${c.storeReads} store reads)`,
+        );
         this.#running.delete(event.event.port);
         this.#dirty = true;
         this.#active();
@@ -296,6 +305,20 @@ export class MachineHost implements MachineWorkerApi {
     // v86's JIT is cold after a restore: a hidden run now, while the first lesson is read,
     // keeps the learner's first `docker run` from paying for it.
     if (!signal.aborted) void this.#afterReady(machine, disk, signal);
+  }
+
+  /**
+   * The chunks a learner's first `docker ps` and friends read, from this browser's store into
+   * memory while the state restores (on a first visit they are not stored yet: nothing to do).
+   * What the guest has not read two minutes later is let go.
+   */
+  #preloadFirstLook(disk: PersistentDisk): void {
+    clearTimeout(this.#dropPreloaded);
+    if (!state?.lookChunks || disk.storedChunks === 0) return;
+    void disk.preload(fromRuns(state.lookChunks)).then((n) => {
+      this.#mark(`first look preloaded (${n} chunks)`);
+      this.#dropPreloaded = setTimeout(() => disk.dropPreloaded(), PRELOAD_KEEP_MS);
+    });
   }
 
   /**
