@@ -4,7 +4,7 @@ import type { AgentSource } from "../engine/agent.ts";
 import type { LearnerPort, MachinePhase } from "../vm/protocol.ts";
 import type { MachineClient } from "../vm/client.svelte.ts";
 import { terminalFocus } from "./terminal-focus.svelte.ts";
-import { STEP } from "../vm/worker/checkpoints.ts";
+import { STEP, stepName } from "../vm/worker/checkpoints.ts";
 
 export interface LessonMachine extends AgentSource {
   readonly phase: MachinePhase;
@@ -32,7 +32,7 @@ export function lessonMachine(client: MachineClient): LessonMachine {
     activePort: () => terminalFocus.claim(),
     markStepStart: (lessonId, stepId) => client.markStepStart(lessonId, stepId),
     hasStepStart: (lessonId, stepId) =>
-      client.checkpoints.some((c) => c.id === STEP && c.name === `${lessonId}/${stepId}`),
+      client.checkpoints.some((c) => c.id === STEP && c.name === stepName(lessonId, stepId)),
     restoreStepStart: () => client.restoreCheckpoint(STEP),
   };
 }

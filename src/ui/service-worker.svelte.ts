@@ -80,6 +80,8 @@ export class AppUpdate {
   available = $state(false);
   /** The learner accepted: the new version is taking over, the page reloads. */
   applying = $state(false);
+  /** Resolves once the registration is known and watched (or known to be missing). */
+  readonly watching: Promise<void>;
 
   #registration: ServiceWorkerRegistration | undefined;
   #container: WorkerContainer | undefined;
@@ -98,7 +100,7 @@ export class AppUpdate {
     this.#container = options.container ?? globalThis.navigator?.serviceWorker;
     this.#reload = options.reload ?? (() => globalThis.location.reload());
     const every = options.checkEveryMs ?? CHECK_EVERY_MS;
-    registration.then(
+    this.watching = registration.then(
       (r) => {
         if (this.#disposed) return;
         this.#watch(r);

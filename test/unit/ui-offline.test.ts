@@ -81,9 +81,6 @@ function fakes(options: { controlled: boolean; waiting?: boolean }) {
   };
 }
 
-/** Resolves once the registration promise's then() ran. */
-const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
-
 describe("AppUpdate", () => {
   it("says nothing on the first install (no worker controlled the page)", async () => {
     const f = fakes({ controlled: false });
@@ -91,7 +88,7 @@ describe("AppUpdate", () => {
       container: f.container,
       checkEveryMs: 0,
     });
-    await settled();
+    await update.watching;
     f.install();
     expect(update.available).toBe(false);
     update.dispose();
@@ -105,7 +102,7 @@ describe("AppUpdate", () => {
       reload: () => reloads++,
       checkEveryMs: 0,
     });
-    await settled();
+    await update.watching;
     expect(update.available).toBe(false);
     f.install();
     expect(update.available).toBe(true);
@@ -125,7 +122,7 @@ describe("AppUpdate", () => {
       container: f.container,
       checkEveryMs: 0,
     });
-    await settled();
+    await update.watching;
     expect(update.available).toBe(true);
     update.dismiss();
     expect(update.available).toBe(false);
@@ -134,7 +131,7 @@ describe("AppUpdate", () => {
 
   it("stays quiet when the browser refuses service workers", async () => {
     const update = new AppUpdate(Promise.reject(new Error("refused")), { checkEveryMs: 0 });
-    await settled();
+    await update.watching;
     expect(update.available).toBe(false);
   });
 });

@@ -16,6 +16,11 @@ export const RESUME = "auto";
 /** Id of the one lesson-step checkpoint (the start of the step the learner is on). */
 export const STEP = "step";
 
+/** The name the STEP checkpoint carries: which lesson step it is the start of. */
+export function stepName(lessonId: string, stepId: string): string {
+  return `${lessonId}/${stepId}`;
+}
+
 /** Id of a checkpoint the learner named. */
 export function namedId(name: string): string {
   return `named:${name}`;

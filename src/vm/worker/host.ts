@@ -20,7 +20,14 @@ import { download } from "./download.ts";
 import { readHotStream } from "./hotset.ts";
 import { fromRuns, PersistentDisk } from "./disk.ts";
 import { IdbChunkStore, SavedStateStore, dropOtherDisks, isQuotaError } from "./storage.ts";
-import { CheckpointError, CheckpointStore, RESUME, STEP, namedId } from "./checkpoints.ts";
+import {
+  CheckpointError,
+  CheckpointStore,
+  RESUME,
+  STEP,
+  namedId,
+  stepName,
+} from "./checkpoints.ts";
 import { attachBrowserRegistry } from "../registry/attach.ts";
 import { missingImageAdvice } from "../registry/advice.ts";
 import { guestHttp } from "../preview/guest.ts";
@@ -215,7 +222,7 @@ export class MachineHost implements MachineWorkerApi {
   async markStepStart(lessonId: string, stepId: string): Promise<void> {
     if (!this.#checkpoints) return;
     clearTimeout(this.#stepMark?.timer);
-    this.#stepMark = { name: `${lessonId}/${stepId}`, typed: this.#typed };
+    this.#stepMark = { name: stepName(lessonId, stepId), typed: this.#typed };
     this.#active();
   }
 
