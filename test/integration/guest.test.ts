@@ -1,7 +1,7 @@
 // The guest against itself: a restored saved state, a real dockerd, learner terminals driven with
 // bytes exactly as the page drives them, and the agent's answers.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { importBusybox, startGuest, type Guest } from "../helpers/guest.ts";
+import { importBusybox, startGuest, type Guest, type Terminal } from "../helpers/guest.ts";
 
 let guest: Guest;
 
@@ -16,6 +16,23 @@ afterAll(async () => {
 
 const CTRL_P = "\x10";
 const CTRL_Q = "\x11";
+
+/**
+ * Ctrl+P Ctrl+Q, pressed again (as a learner would) when no shell prompt came back: in one CI run
+ * the first press showed nothing at all for 60 s. Three silent presses fail the test.
+ */
+async function detach(t: Terminal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    t.type(CTRL_P + CTRL_Q);
+    try {
+      await t.expect(/:~# $/, 20_000);
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      console.warn(`Ctrl+P Ctrl+Q press ${attempt} brought no prompt; screen:\n${t.text}`);
+    }
+  }
+}
 
 interface ContainerSummary {
   Names: string[];
@@ -91,8 +108,7 @@ describe("the guest", () => {
     t.type("docker run -it --name det busybox sh\n");
     await t.expect(/\/ # $/, 120_000);
     t.clear();
-    t.type(CTRL_P + CTRL_Q);
-    await t.expect(/:~# $/);
+    await detach(t);
     const ps = await t.run("docker ps");
     expect(ps.output).toMatch(/det\s*$/m);
     expect(ps.output).toMatch(/Up /);
@@ -106,8 +122,7 @@ describe("the guest", () => {
     t.type("echo attached-ok\n");
     await t.expect(/attached-ok/);
     t.clear();
-    t.type(CTRL_P + CTRL_Q);
-    await t.expect(/:~# $/);
+    await detach(t);
 
     // The second terminal works while the first one is busy.
     const second = guest.terminal(2);
