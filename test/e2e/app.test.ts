@@ -8,6 +8,7 @@ import {
   typeCommand,
   waitForPhase,
   waitForText,
+  FIRST_PROMPT_MS,
 } from "./harness.ts";
 import { appSession } from "./session.ts";
 
@@ -27,7 +28,7 @@ describe("the sandbox page", () => {
     await page.goto(app.server.url);
     await waitForPhase(page, "ready", 180_000);
     expect(await page.getAttribute("[data-source]", "data-source")).toBe("network");
-    await waitForText(page, 1, PROMPT, 30_000);
+    await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS);
 
     const text = await run(1, "docker version", /Server:[\s\S]*Engine:[\s\S]*Version:\s+\d+\.\d+/);
     expect(text).toMatch(/Client:[\s\S]*Version:\s+\d+\.\d+/);
@@ -42,7 +43,7 @@ describe("the sandbox page", () => {
     const before = await promptCount(page, 1);
 
     await selectTerminal(page, 2);
-    await waitForText(page, 2, PROMPT, 30_000);
+    await waitForText(page, 2, PROMPT, FIRST_PROMPT_MS);
     const second = await run(
       2,
       "docker ps --format '{{.Names}}' && echo second-$((6*7))",
@@ -81,7 +82,7 @@ describe("the sandbox page", () => {
     await page.reload();
     await waitForPhase(page, "ready", 120_000);
     expect(await page.getAttribute("[data-source]", "data-source")).toBe("cache");
-    await waitForText(page, 1, PROMPT, 30_000);
+    await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS);
     const text = await run(1, "docker ps", /CONTAINER ID/);
     expect(text).toMatch(/CONTAINER ID\s+IMAGE/);
     const vmRequests = [...app.server.stats.byPath.keys()].filter((p) => p.startsWith("/vm/"));

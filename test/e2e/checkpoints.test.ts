@@ -6,6 +6,7 @@ import {
   waitForPhase,
   waitForResumeSave,
   waitForText,
+  FIRST_PROMPT_MS,
 } from "./harness.ts";
 import { appSession } from "./session.ts";
 
@@ -29,7 +30,7 @@ describe("checkpoints", () => {
     const { page } = app.browser;
     await page.goto(app.server.url);
     await waitForPhase(page, "ready", 180_000);
-    await waitForText(page, 1, PROMPT, 30_000);
+    await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS);
     await run("docker volume create keepvol && echo kept > /root/marker.txt", /keepvol/);
 
     await page.click('button[data-action="checkpoints"]');

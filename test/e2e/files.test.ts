@@ -3,7 +3,7 @@
 // a machine Reset the browser's copy puts the files back.
 import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { PROMPT, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import { PROMPT, typeCommand, waitForPhase, waitForText, FIRST_PROMPT_MS } from "./harness.ts";
 import { appSession } from "./session.ts";
 
 const app = appSession();
@@ -33,7 +33,7 @@ describe("the Files tab", () => {
     const { page } = app.browser;
     await page.goto(app.server.url);
     await waitForPhase(page, "ready", 180_000);
-    await waitForText(page, 1, PROMPT, 30_000);
+    await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS);
 
     await page.click("#files-tab");
     await page.waitForSelector(".files .cm-editor", { state: "attached", timeout: 30_000 });

@@ -164,6 +164,13 @@ export async function waitForText(
 }
 
 /** Bash's prompt as the guest's .bashrc draws it: `user@host:dir# `. */
+/**
+ * How long a test waits for a terminal's first prompt after Ready. Usually 2–4 s; with some
+ * saved states (a fresh `build:state`) the guest stays busy after a first restore and the
+ * prompt came 31–51 s after Ready (scripts/dev/first-prompt.mts). Known, not yet explained.
+ */
+export const FIRST_PROMPT_MS = 120_000;
+
 export const PROMPT = /\S+@\S+:[^\n]*[#$]\s*$/;
 
 /** Count of prompts on screen, to tell a new prompt from an old one. */

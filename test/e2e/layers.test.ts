@@ -3,7 +3,7 @@
 // it shares with httpd, and the layer's details and files can be read with the keyboard.
 import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { PROMPT, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import { PROMPT, typeCommand, waitForPhase, waitForText, FIRST_PROMPT_MS } from "./harness.ts";
 import { appSession } from "./session.ts";
 
 const app = appSession();
@@ -37,7 +37,7 @@ describe("the Layers tab", { timeout: 900_000 }, () => {
     const { page } = app.browser;
     await page.goto(app.server.url);
     await waitForPhase(page, "ready", 180_000);
-    await waitForText(page, 1, PROMPT, 30_000);
+    await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS);
 
     await typeCommand(page, 1, "docker pull httpd");
     await waitForText(

@@ -1,6 +1,13 @@
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { Page } from "playwright-core";
-import { PROMPT, terminalText, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import {
+  PROMPT,
+  terminalText,
+  typeCommand,
+  waitForPhase,
+  waitForText,
+  FIRST_PROMPT_MS,
+} from "./harness.ts";
 import { appSession } from "./session.ts";
 
 // The lesson pane against the real guest: a learner's command finishes in the terminal, the
@@ -58,7 +65,7 @@ async function waitForTextIn(
 
 async function ready(page: Page): Promise<void> {
   await waitForPhase(page, "ready", 180_000);
-  await waitForText(page, 1, PROMPT, 30_000);
+  await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS);
 }
 
 describe("guided lessons on the real engine", () => {

@@ -9,6 +9,7 @@ import {
   waitForPhase,
   waitForResumeSave,
   waitForText,
+  FIRST_PROMPT_MS,
 } from "./harness.ts";
 import { appSession } from "./session.ts";
 
@@ -33,7 +34,7 @@ describe("offline after one visit", () => {
     expect(manifest).toMatch(/manifest\.webmanifest$/);
 
     await waitForPhase(page, "ready", 180_000);
-    await waitForText(page, 1, PROMPT, 30_000);
+    await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS);
     // Blobs come from the in-page registry, which keeps them in IndexedDB.
     const beforePull = Date.now();
     await run(

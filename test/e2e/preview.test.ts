@@ -5,7 +5,14 @@
 // `docker stop` the preview says the server is gone.
 import { describe, expect, it } from "vitest";
 import type { Frame, Page } from "playwright-core";
-import { PROMPT, promptCount, typeCommand, waitForPhase, waitForText } from "./harness.ts";
+import {
+  PROMPT,
+  promptCount,
+  typeCommand,
+  waitForPhase,
+  waitForText,
+  FIRST_PROMPT_MS,
+} from "./harness.ts";
 import { appSession } from "./session.ts";
 
 const app = appSession();
@@ -48,7 +55,7 @@ describe("the Preview tab", () => {
     const { page } = app.browser;
     await page.goto(app.server.url);
     await waitForPhase(page, "ready", 180_000);
-    await waitForText(page, 1, PROMPT, 30_000);
+    await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS);
 
     await typeCommand(page, 1, "docker run -d -p 8080:80 nginx");
     // Pulled from the in-page registry, started: the status bar offers the port, and its chip
