@@ -16,10 +16,17 @@ import { appSession } from "./session.ts";
 // at the end must take the warm path.
 const app = appSession();
 
-/** Runs a command in a terminal and waits for the next prompt after it. */
+/**
+ * Runs a command in a terminal and waits for its output and then for the next prompt, so the
+ * next keys typed land on a shell that is reading (typed earlier, the tty echoes them once
+ * and readline again under the late prompt).
+ */
 async function run(port: number, command: string, expect: RegExp, timeoutMs = 120_000) {
-  await typeCommand(app.browser.page, port, command);
-  return waitForText(app.browser.page, port, expect, timeoutMs);
+  const { page } = app.browser;
+  await typeCommand(page, port, command);
+  const text = await waitForText(page, port, expect, timeoutMs);
+  await waitForText(page, port, PROMPT, 30_000);
+  return text;
 }
 
 describe("the sandbox page", () => {
@@ -39,7 +46,7 @@ describe("the sandbox page", () => {
     const { page } = app.browser;
     // `cat` holds terminal 1 until it gets input: busy for as long as the test needs.
     await typeCommand(page, 1, "cat");
-    await waitForText(page, 1, /cat\s*\n\s*$/, 10_000).catch(() => undefined);
+    await waitForText(page, 1, /[#$] cat\s*\n\s*$/, 10_000);
     const before = await promptCount(page, 1);
 
     await selectTerminal(page, 2);
