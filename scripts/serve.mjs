@@ -33,6 +33,8 @@ const TYPES = {
  * @property {Map<string, {requests: number, bytes: number}>} byPath
  */
 
+/** @typedef {(pathname: string) => number | undefined} Cut */
+
 /** @returns {ServeStats} */
 export function newStats() {
   return { requests: 0, bytes: 0, byPath: new Map() };
@@ -42,7 +44,9 @@ export function newStats() {
  * Serves files under `root` for URLs under `prefix`. Calls `next()` when the file does not exist,
  * so it composes with Vite's middlewares.
  * @param {string} root
- * @param {{prefix?: string, throttle?: Throttle, stats?: ServeStats, spa?: boolean}} [options]
+ * `cut` (tests): for a path it names, the response stops after that many body bytes and the
+ * connection drops, as a broken network would leave it.
+ * @param {{prefix?: string, throttle?: Throttle, stats?: ServeStats, spa?: boolean, cut?: Cut}} [options]
  */
 export function staticHandler(root, options = {}) {
   const prefix = options.prefix ?? "/";
@@ -109,7 +113,13 @@ export function staticHandler(root, options = {}) {
     res.setHeader("Content-Length", String(length));
     if (req.method === "HEAD") return res.end();
     count(stats, url.pathname, length);
+    const cutAt = options.cut?.(url.pathname);
+    if (cutAt !== undefined && cutAt < length) end = start + cutAt - 1;
     const stream = fs.createReadStream(file, { start, end, highWaterMark: 256 * 1024 });
+    if (cutAt !== undefined && cutAt < length) {
+      stream.on("end", () => res.destroy());
+      return void stream.pipe(res, { end: false });
+    }
     stream.on("error", () => res.destroy());
     if (!throttle.mbps) return void stream.pipe(res);
     for await (const chunk of stream) {
@@ -165,16 +175,13 @@ function unsatisfiable(res, size) {
 /**
  * Serves a built app: `dist/` at `/`, and (when the build did not copy them) the guest artifacts
  * from vm-images/out at `/vm/`.
- * @param {{dist: string, vm?: string, throttle?: Throttle, stats?: ServeStats}} options
+ * @param {{dist: string, vm?: string, throttle?: Throttle, stats?: ServeStats, cut?: Cut}} options
  */
 export function createAppServer(options) {
-  const app = staticHandler(options.dist, { throttle: options.throttle, stats: options.stats });
+  const { throttle, stats, cut } = options;
+  const app = staticHandler(options.dist, { throttle, stats, cut });
   const vm = options.vm
-    ? staticHandler(options.vm, {
-        prefix: "/vm/",
-        throttle: options.throttle,
-        stats: options.stats,
-      })
+    ? staticHandler(options.vm, { prefix: "/vm/", throttle, stats, cut })
     : undefined;
   return http.createServer((req, res) => {
     const fallback = () => (vm ? vm(req, res) : notFound(res));

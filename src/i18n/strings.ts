@@ -135,6 +135,10 @@ export const en = {
   faultDiskDocker:
     "Docker's disk is full: pulls, builds and files written in containers fail with “no space left on device”. Remove the container or image that filled it, or run `docker system prune`.",
   faultDiskRoot: "The disk for your files is full. Delete large files with `rm` to free space.",
+  faultDamagedCache:
+    "The machine saved in this browser was damaged, so the sandbox downloaded a fresh copy. Your lesson progress and files are kept.",
+  faultResumeFailed:
+    "Your last session's machine could not be restored, so the sandbox started a fresh one. Your lesson progress and files are kept.",
   faultDismiss: "Dismiss",
   faultRestoreCheckpoint: "Restore last checkpoint",
   unsupportedTitle: "This browser cannot run the sandbox",
@@ -431,6 +435,10 @@ export const ko: Messages = {
   faultDiskDocker:
     "Docker 디스크가 가득 찼습니다. pull, build, 컨테이너 안에서 쓰는 파일이 “no space left on device”로 실패합니다. 디스크를 채운 컨테이너나 이미지를 지우거나 `docker system prune`을 실행하세요.",
   faultDiskRoot: "내 파일을 두는 디스크가 가득 찼습니다. `rm`으로 큰 파일을 지워 공간을 만드세요.",
+  faultDamagedCache:
+    "이 브라우저에 저장된 머신이 손상되어 샌드박스가 새로 내려받았습니다. 레슨 진행 상황과 파일은 그대로 있습니다.",
+  faultResumeFailed:
+    "지난 세션의 머신을 복원하지 못해 샌드박스가 새 머신을 시작했습니다. 레슨 진행 상황과 파일은 그대로 있습니다.",
   faultDismiss: "닫기",
   faultRestoreCheckpoint: "마지막 체크포인트로 복원",
   unsupportedTitle: "이 브라우저에서는 샌드박스를 실행할 수 없어요",

@@ -48,6 +48,10 @@ export function noticeFor(fault: MachineFault): Omit<FaultNotice, "key"> {
       return { ...base, message: "faultPidsStuck" };
     case "disk-full":
       return { ...base, message: fault.disk === "docker" ? "faultDiskDocker" : "faultDiskRoot" };
+    case "damaged-cache":
+      return { ...base, message: "faultDamagedCache" };
+    case "resume-failed":
+      return { ...base, message: "faultResumeFailed" };
   }
 }
 

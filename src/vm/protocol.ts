@@ -229,7 +229,11 @@ export interface MachineFault {
     | "dockerd-stopped"
     | "out-of-memory"
     | "too-many-processes"
-    | "disk-full";
+    | "disk-full"
+    /** This browser's copy of the machine was damaged; a fresh one was downloaded. */
+    | "damaged-cache"
+    /** The last session's machine could not be restored; the base state started instead. */
+    | "resume-failed";
   /**
    * `fatal`: only Reset (or a checkpoint) brings the machine back. `recovering`: the sandbox is
    * bringing it back. `fixed`: it did (or stopped the cause). `warning`: the learner can fix it.

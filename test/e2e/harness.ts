@@ -26,9 +26,14 @@ export interface AppServer {
   close(): Promise<void>;
 }
 
-/** Serves dist/ (built by `npm run build`) and the guest artifacts, optionally throttled. */
+/**
+ * Serves dist/ (built by `npm run build`) and the guest artifacts, optionally throttled. `cut`
+ * breaks responses like a bad network: for a path it names, the connection drops after that
+ * many body bytes.
+ */
 export async function serveApp(
   throttle: { delayMs?: number; mbps?: number } = {},
+  cut?: (pathname: string) => number | undefined,
 ): Promise<AppServer> {
   const dist = path.join(root, "dist");
   if (!fs.existsSync(path.join(dist, "index.html")))
@@ -40,6 +45,7 @@ export async function serveApp(
     images: path.join(root, "images-out"),
     throttle,
     stats,
+    cut,
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -9,11 +9,14 @@ export interface AppSession {
   readonly browser: BrowserSession;
 }
 
-export function appSession(options: Parameters<typeof openBrowser>[0] = {}): AppSession {
+export function appSession(
+  options: Parameters<typeof openBrowser>[0] = {},
+  cut?: Parameters<typeof serveApp>[1],
+): AppSession {
   let server: AppServer | undefined;
   let browser: BrowserSession | undefined;
   beforeAll(async () => {
-    server = await serveApp();
+    server = await serveApp({}, cut);
     browser = await openBrowser(options);
   });
   afterAll(async () => {

@@ -52,4 +52,17 @@ describe("FaultNotices", () => {
     ]);
     notices.dispose();
   });
+
+  it("says when this browser's machine was damaged or the last session could not come back", () => {
+    const { notices, fault } = setup();
+    fault({ kind: "damaged-cache", severity: "fixed" });
+    fault({ kind: "resume-failed", severity: "fixed" });
+    expect(notices.notices.map((n) => [n.message, n.fatal])).toEqual([
+      ["faultDamagedCache", false],
+      ["faultResumeFailed", false],
+    ]);
+    expect(en.faultDamagedCache).toMatch(/damaged[\s\S]*progress and files are kept/);
+    expect(ko.faultResumeFailed).toMatch(/복원하지 못해/);
+    notices.dispose();
+  });
 });

@@ -51,3 +51,29 @@ describe("static server", () => {
     expect(escape.status).toBe(404);
   });
 });
+
+describe("a connection that breaks (the e2e fault tests' `cut`)", () => {
+  it("drops the first answer after the bytes asked; download() resumes it with a Range", async () => {
+    const { download, sha256Hex } = await import("../../src/vm/worker/download.ts");
+    let cuts = 1;
+    const ranges: (string | undefined)[] = [];
+    const broken = createAppServer({
+      dist: path.join(dir, "dist"),
+      vm: path.join(dir, "vm"),
+      cut: (pathname: string) =>
+        pathname === "/vm/guest/rootfs.img" && cuts-- > 0 ? 1234 : undefined,
+    });
+    broken.on("request", (req: import("node:http").IncomingMessage) =>
+      ranges.push(req.headers.range),
+    );
+    await new Promise<void>((r) => broken.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/vm/guest/rootfs.img`;
+      const got = await download(url, { size: data.length, sha256: await sha256Hex(data) });
+      expect(got).toEqual(data);
+      expect(ranges).toEqual([undefined, "bytes=1234-"]);
+    } finally {
+      await new Promise((r) => broken.close(r));
+    }
+  });
+});

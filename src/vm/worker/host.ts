@@ -5,6 +5,7 @@ import { Machine } from "../machine.ts";
 import { warmUp } from "../warmup.ts";
 import type {
   CheckpointInfo,
+  MachineFault,
   DiskPack,
   AgentReply,
   AgentRequest,
@@ -16,7 +17,7 @@ import type {
   MachineStats,
   MachineWorkerApi,
 } from "../protocol.ts";
-import { download } from "./download.ts";
+import { download, sha256Hex } from "./download.ts";
 import { readHotStream } from "./hotset.ts";
 import { fromRuns, PersistentDisk } from "./disk.ts";
 import { IdbChunkStore, SavedStateStore, dropOtherDisks, isQuotaError } from "./storage.ts";
@@ -95,6 +96,8 @@ export class MachineHost implements MachineWorkerApi {
   /** Bytes typed so far: a step mark is stale once the learner typed after it. */
   #typed = 0;
   #stepMark: { name: string; typed: number; timer?: ReturnType<typeof setTimeout> } | undefined;
+  /** Faults of this start the worker already fixed: see #tellFixed. */
+  #fixed: MachineFault[] = [];
   /** One save at a time; a restore waits for it. */
   #saving: Promise<unknown> = Promise.resolve();
 
@@ -128,20 +131,32 @@ export class MachineHost implements MachineWorkerApi {
       try {
         await this.#run(resume.state, bioses, signal, RESUME_READY_TIMEOUT_MS);
         this.#emit({ type: "resumed", savedAt: resume.savedAt });
+        this.#tellFixed();
         return;
       } catch (error) {
         if (signal.aborted) throw error;
         // Never a dead end: the base state always works, and the learner is told why.
+        const why = (error as Error).message.split("\n")[0];
         console.warn("resume failed:", error);
         await this.#checkpoints?.remove(RESUME).catch(() => {});
-        this.#emit({
-          type: "console",
-          text: `Your last session could not be restored (${(error as Error).message.split("\n")[0]}); starting fresh.`,
+        this.#fixed.push({
+          kind: "resume-failed",
+          severity: "fixed",
+          message: `Your last session could not be restored (${why}); started fresh.`,
         });
         await this.#stopMachine();
       }
     }
     await this.#run(stateBytes ?? (await this.#loadState(signal)), bioses, signal);
+    this.#tellFixed();
+  }
+
+  /**
+   * What went wrong during this start and was dealt with, told once the machine is up (a notice
+   * sent earlier would be cleared by the restore that follows it).
+   */
+  #tellFixed(): void {
+    for (const fault of this.#fixed.splice(0)) this.#emit({ type: "fault", fault });
   }
 
   write(port: LearnerPort, data: Uint8Array): void {
@@ -185,6 +200,7 @@ export class MachineHost implements MachineWorkerApi {
       this.#loadBioses(signal),
     ]);
     await this.#run(stateBytes, bioses, signal);
+    this.#tellFixed();
     await this.#announceCheckpoints();
   }
 
@@ -454,9 +470,10 @@ export class MachineHost implements MachineWorkerApi {
     } catch (error) {
       console.warn("no resume:", error);
       await store.remove(RESUME).catch(() => {});
-      this.#emit({
-        type: "console",
-        text: `${(error as Error).message} Starting from a fresh machine.`,
+      this.#fixed.push({
+        kind: "resume-failed",
+        severity: "fixed",
+        message: `${(error as Error).message} Started from a fresh machine.`,
       });
       return undefined;
     }
@@ -606,7 +623,7 @@ export class MachineHost implements MachineWorkerApi {
     } catch {
       this.#cachingOff();
     }
-    if (cached && cached.byteLength === state.compressedBytes) {
+    if (cached && (await this.#intact(cached, state.compressedBytes, state.sha256, key))) {
       this.#progress({ phase: "restoring", source: "cache", caching: this.#caching });
       return cached;
     }
@@ -625,6 +642,19 @@ export class MachineHost implements MachineWorkerApi {
       this.#cachingOff();
     }
     return bytes;
+  }
+
+  /**
+   * Whether a cached copy is the file the manifest names (a sha256 of the 16 MB state takes
+   * ~50 ms). A damaged copy is dropped, the learner told, and the caller downloads it again.
+   */
+  async #intact(bytes: Uint8Array, size: number, sha256: string, key: string): Promise<boolean> {
+    if (bytes.byteLength === size && (await sha256Hex(bytes)) === sha256) return true;
+    const message = `cached ${key} is damaged (${bytes.byteLength} bytes); downloaded it again`;
+    console.warn(message);
+    await this.#states.remove(key).catch(() => {});
+    this.#fixed.push({ kind: "damaged-cache", severity: "fixed", message });
+    return false;
   }
 
   /** Before restoring: the chunks read until Ready, in one stream beside the state. */
@@ -680,7 +710,7 @@ export class MachineHost implements MachineWorkerApi {
   async #cachedFile(file: GuestFile, signal: AbortSignal): Promise<Uint8Array> {
     const key = `file:${file.sha256}`;
     const cached = await this.#states.get(key).catch(() => undefined);
-    if (cached && cached.byteLength === file.size) return cached;
+    if (cached && (await this.#intact(cached, file.size, file.sha256, key))) return cached;
     const bytes = await download(vmUrl(`guest/${file.file}`), {
       size: file.size,
       sha256: file.sha256,
