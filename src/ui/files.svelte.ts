@@ -7,6 +7,7 @@ import type { MachineClient } from "../vm/client.svelte.ts";
 import {
   GuestFiles,
   WORKSPACE,
+  agentWriteFile,
   checkPath,
   type Exec,
   type WorkspaceEntry,
@@ -48,7 +49,12 @@ export class FilesState {
       if (reply.op !== "exec") throw new Error(`agent answered ${reply.op} to exec`);
       return reply;
     };
-    this.sync = new WorkspaceSync(new GuestFiles(exec), agentOf(machine));
+    const files = new GuestFiles(
+      exec,
+      WORKSPACE,
+      agentWriteFile((r) => machine.agent(r)),
+    );
+    this.sync = new WorkspaceSync(files, agentOf(machine));
     this.#off = this.sync.onChange((entries) => {
       this.entries = entries;
       // A file deleted or renamed in the shell closes here instead of saving it back.

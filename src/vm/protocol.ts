@@ -85,7 +85,12 @@ export type AgentRequest =
   /** Run a program in the guest (not in a learner terminal). */
   | { op: "exec"; argv: string[]; stdin?: string; timeoutMs?: number }
   /** Tell a learner terminal its size; the kernel sends SIGWINCH to its foreground job. */
-  | { op: "resize"; port: LearnerPort; rows: number; cols: number };
+  | { op: "resize"; port: LearnerPort; rows: number; cols: number }
+  /**
+   * Write one file of the learner's workspace whole (base64 `data`), its folders made, with no
+   * program started: the editor's save. `mtimeMs` sets its time.
+   */
+  | { op: "write"; path: string; data: string; mtimeMs?: number };
 
 export type AgentRequestWithId = AgentRequest & { id: number };
 
@@ -101,6 +106,7 @@ export type AgentReply =
     }
   | { id: number; ok: true; op: "exec"; exit: number; stdout: string; stderr: string }
   | { id: number; ok: true; op: "resize" }
+  | { id: number; ok: true; op: "write" }
   | { id: number; ok: false; error: string };
 
 /** The payload of one `docker events` message (Engine API `/events`). */

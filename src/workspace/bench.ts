@@ -1,10 +1,14 @@
 // `editor_sync_ms`: an editor save until the guest's shell sees the file (median of 10 saves of
 // a small Dockerfile through the same GuestFiles path the Files tab uses).
 import type { Machine } from "../vm/machine.ts";
-import { GuestFiles } from "./guest-files.ts";
+import { GuestFiles, WORKSPACE, agentWriteFile } from "./guest-files.ts";
 
 export async function benchEditorSync({ machine }: { machine: Machine }) {
-  const files = new GuestFiles((argv, opts) => machine.exec(argv, opts));
+  const files = new GuestFiles(
+    (argv, opts) => machine.exec(argv, opts),
+    WORKSPACE,
+    agentWriteFile((r) => machine.agent(r)),
+  );
   const times: number[] = [];
   for (let i = 0; i < 10; i++) {
     const text = `FROM httpd\n# save ${i}\n${"COPY . /usr/local/apache2/htdocs/\n".repeat(40)}`;

@@ -3,6 +3,8 @@
 // `cat` and `docker build .` see. DOM-free: the editor, Node tests and the benchmark share it.
 // Contents travel as base64 so any file (images, binaries) survives the agent's text channel.
 
+import type { AgentReply, AgentRequest } from "../vm/protocol.ts";
+
 export const WORKSPACE = "/root/workspace";
 
 export interface ExecReply {
@@ -16,6 +18,25 @@ export type Exec = (
   argv: string[],
   opts?: { stdin?: string; timeoutMs?: number },
 ) => Promise<ExecReply>;
+
+/**
+ * Writes one file whole in the guest without starting a program (the agent's `write`): an
+ * editor save in ~0.1 s instead of ~0.7 s for sh, mkdir, base64 and mv. `path` is absolute.
+ */
+export type WriteFile = (path: string, base64: string, mtimeMs?: number) => Promise<void>;
+
+/** A WriteFile over the agent's `write` request (the page's client, or a Node `Machine`). */
+export function agentWriteFile(agent: (request: AgentRequest) => Promise<AgentReply>): WriteFile {
+  return async (path, data, mtimeMs) => {
+    const reply = await agent({
+      op: "write",
+      path,
+      data,
+      ...(mtimeMs === undefined ? {} : { mtimeMs }),
+    });
+    if (!reply.ok) throw new WorkspaceError(reply.error);
+  };
+}
 
 export interface WorkspaceEntry {
   /** Relative to the workspace, `/`-separated, e.g. `site/index.html`. */
@@ -44,9 +65,11 @@ export function checkPath(path: string): string {
 }
 
 export class GuestFiles {
+  /** `writeFile`: the agent's own write; without it (a local shell in tests) sh writes. */
   constructor(
     readonly exec: Exec,
     readonly root = WORKSPACE,
+    readonly writeFile?: WriteFile,
   ) {}
 
   #full(path: string): string {
@@ -97,6 +120,7 @@ export class GuestFiles {
    */
   async write(path: string, content: Uint8Array | string, mtimeMs?: number): Promise<void> {
     const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+    if (this.writeFile) return this.writeFile(this.#full(path), toBase64(bytes), mtimeMs);
     const touch = mtimeMs === undefined ? "" : ' && touch -d "@$2" -- "$1"';
     await this.#run(
       `mkdir -p -- "$(dirname -- "$1")" && base64 -d > "$1.saving" && mv -f -- "$1.saving" "$1"${touch}`,

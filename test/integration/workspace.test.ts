@@ -5,7 +5,12 @@ import "fake-indexeddb/auto";
 import { createStore } from "idb-keyval";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Terminal, startGuest, type Guest } from "../helpers/guest.ts";
-import { GuestFiles, fingerprint } from "../../src/workspace/guest-files.ts";
+import {
+  GuestFiles,
+  WORKSPACE,
+  agentWriteFile,
+  fingerprint,
+} from "../../src/workspace/guest-files.ts";
 import { WorkspaceMirror } from "../../src/workspace/mirror.ts";
 import { WorkspaceKeeper, type KeeperReport } from "../../src/workspace/keeper.ts";
 import { WorkspaceSync } from "../../src/workspace/sync.ts";
@@ -19,7 +24,12 @@ let files: GuestFiles;
 
 beforeAll(async () => {
   guest = await startGuest();
-  files = new GuestFiles((argv, opts) => guest.machine.exec(argv, opts));
+  // The page's path: sh for reads and listings, the agent's own write for saves.
+  files = new GuestFiles(
+    (argv, opts) => guest.machine.exec(argv, opts),
+    WORKSPACE,
+    agentWriteFile((r) => guest.machine.agent(r)),
+  );
 });
 
 afterAll(async () => {
@@ -87,7 +97,11 @@ describe("the workspace after a machine reset", { timeout: 400_000 }, () => {
   it("what the editor saved and the shell made is back in a fresh machine; deleted stays deleted", async () => {
     current = guest.machine;
     current.on((e) => listeners.forEach((l) => l(e)));
-    const files = new GuestFiles((argv, opts) => current.exec(argv, opts));
+    const files = new GuestFiles(
+      (argv, opts) => current.exec(argv, opts),
+      WORKSPACE,
+      agentWriteFile((r) => current.agent(r)),
+    );
     const sync = new WorkspaceSync(files, relay);
     const mirror = new WorkspaceMirror(createStore("workspace-integration", "files"));
     const reports: KeeperReport[] = [];

@@ -81,7 +81,12 @@ beforeAll(async () => {
     }
   });
   agent = spawn("perl", [AGENT], {
-    env: { ...process.env, SANDBOX_AGENT_PORT: pty, SANDBOX_DOCKER_SOCK: sock },
+    env: {
+      ...process.env,
+      SANDBOX_AGENT_PORT: pty,
+      SANDBOX_DOCKER_SOCK: sock,
+      SANDBOX_WORKSPACE: path.join(dir, "ws"),
+    },
   });
   await next((m) => m.event === "hello", "hello");
 });
@@ -141,6 +146,44 @@ describe("sandbox-agent", () => {
   it("kills a program that outlives its timeout", async () => {
     const r = await request({ op: "exec", argv: ["sleep", "30"], timeoutMs: 200 });
     expect(r).toMatchObject({ ok: true, exit: 137 });
+  });
+
+  it("writes a workspace file whole, any bytes, making its folders and setting its time", async () => {
+    const ws = path.join(dir, "ws");
+    fs.mkdirSync(ws);
+    const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+    for (const [name, data] of [
+      ["site/img/blob.bin", bytes],
+      ["empty.txt", Buffer.alloc(0)],
+      ["one.txt", Buffer.from("a")],
+      ["two.txt", Buffer.from("ab")],
+    ] as const) {
+      const r = await request({
+        op: "write",
+        path: `${ws}/${name}`,
+        data: data.toString("base64"),
+        mtimeMs: 1_700_000_000_500,
+      });
+      expect(r).toEqual({ id: r.id, ok: true, op: "write" });
+      expect(fs.readFileSync(path.join(ws, name))).toEqual(data);
+    }
+    expect(fs.statSync(path.join(ws, "one.txt")).mtimeMs).toBe(1_700_000_000_500);
+    expect(fs.readdirSync(path.join(ws, "site/img"))).toEqual(["blob.bin"]);
+  });
+
+  it("refuses to write outside the workspace or through .. and says why", async () => {
+    const ws = path.join(dir, "ws");
+    for (const bad of ["/etc/passwd", `${ws}/../escape`, `${ws}/a//b`, `${ws}/dir/`, ws]) {
+      const r = await request({ op: "write", path: bad, data: "eA==" });
+      expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/is not a file in/) });
+    }
+    expect(fs.existsSync(path.join(dir, "escape"))).toBe(false);
+    fs.mkdirSync(path.join(ws, "taken"));
+    expect(await request({ op: "write", path: `${ws}/taken`, data: "eA==" })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^write .*taken: /),
+    });
+    expect(fs.readdirSync(ws).filter((n) => n.endsWith(".saving"))).toEqual([]);
   });
 
   it("answers malformed and unknown requests with errors, never silence", async () => {
