@@ -52,6 +52,21 @@ export function noticeFor(fault: MachineFault): Omit<FaultNotice, "key"> {
       return { ...base, message: "faultDamagedCache" };
     case "resume-failed":
       return { ...base, message: "faultResumeFailed" };
+    case "missing-image": {
+      const image = fault.image ?? { name: "?", reference: "?", names: [] };
+      const params = { name: image.name, ref: image.reference, list: image.names.join(", ") };
+      if (image.knownTags?.length) {
+        const tags = image.knownTags.map((t) => `${image.name}:${t}`).join(", ");
+        return { ...base, message: "faultImageTag", params: { ...params, tags } };
+      }
+      if (image.closest)
+        return {
+          ...base,
+          message: "faultImageClosest",
+          params: { ...params, closest: image.closest },
+        };
+      return { ...base, message: "faultImageMissing", params };
+    }
   }
 }
 

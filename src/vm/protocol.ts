@@ -239,7 +239,9 @@ export interface MachineFault {
     /** This browser's copy of the machine was damaged; a fresh one was downloaded. */
     | "damaged-cache"
     /** The last session's machine could not be restored; the base state started instead. */
-    | "resume-failed";
+    | "resume-failed"
+    /** dockerd asked the in-page registry for an image it does not hold (`image` says which). */
+    | "missing-image";
   /**
    * `fatal`: only Reset (or a checkpoint) brings the machine back. `recovering`: the sandbox is
    * bringing it back. `fixed`: it did (or stopped the cause). `warning`: the learner can fix it.
@@ -252,6 +254,19 @@ export interface MachineFault {
   /** Container name, when one container was the cause. */
   container?: string;
   disk?: "docker" | "root";
+  /** For `missing-image`: what was asked for, and what the sandbox has instead. */
+  image?: {
+    /** As a learner types it: "ubuntu". */
+    name: string;
+    /** The tag (or digest) asked for. */
+    reference: string;
+    /** The bundled image closest to it ("debian"), if any. */
+    closest?: string;
+    /** When the image is bundled but not with this tag: the tags it has. */
+    knownTags?: string[];
+    /** Every bundled image, short names. */
+    names: string[];
+  };
 }
 
 /** One HTTP request to a port the guest publishes, as a browser would send to localhost:PORT. */

@@ -1,7 +1,8 @@
 // Bad input in the browser (issue 9 §7): a state download cut off halfway, a damaged copy of the
-// machine and of the last session in IndexedDB, data an older guest left behind, a reload in the
-// middle of `docker pull`. Each ends in a working machine, and the learner's lesson progress is
-// still there. (The guest's own faults, fork bomb to kernel panic: test/integration/faults.test.ts.)
+// machine and of the last session in IndexedDB, data an older guest left behind, an image the
+// sandbox does not have, a reload in the middle of `docker pull`. Each ends in a working machine,
+// and the learner's lesson progress is still there. (The guest's own faults, fork bomb to kernel
+// panic: test/integration/faults.test.ts.)
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -168,6 +169,20 @@ describe("bad input in the browser ends in a working machine", () => {
     await typeCommand(page, 1, "docker version --format 'server {{.Server.Version}}'");
     const version = await waitForText(page, 1, /\nserver \d+\.\d+\.\d+[\s\S]*[#$]\s*$/, 120_000);
     expect(version).toMatch(/\nserver 20\.10\.\d+/);
+  });
+
+  it("an image that is not here: dockerd's own error in the terminal, the closest one in the page", async () => {
+    const { page } = app.browser;
+    await typeCommand(page, 1, "docker run --rm ubuntu:14.04 echo hi");
+    const text = await waitForText(page, 1, /Error response from daemon[\s\S]*[#$]\s*$/, 120_000);
+    expect(text).toMatch(/Unable to find image 'ubuntu:14.04' locally/);
+    const notice = page.locator('[data-testid="crash-notice"] [data-kind="missing-image"]');
+    await notice.waitFor({ timeout: 10_000 });
+    expect(await notice.innerText()).toMatch(
+      /“ubuntu:14.04” is not available here[\s\S]*32-bit[\s\S]*closest one here is debian/,
+    );
+    await notice.getByRole("button", { name: "Dismiss" }).click();
+    await notice.waitFor({ state: "detached", timeout: 5_000 });
   });
 
   it("a reload in the middle of docker pull: the pull is done again and the image runs", async () => {

@@ -1,7 +1,7 @@
 // Fault notices, driven through the client with recorded machine events (the watchdog's real
 // faults: test/integration/faults.test.ts).
 import { describe, expect, it } from "vitest";
-import { en, ko } from "../../src/i18n/strings.ts";
+import { en, format, ko } from "../../src/i18n/strings.ts";
 import { FaultNotices } from "../../src/ui/faults.svelte.ts";
 import { MachineClient, type WorkerLink } from "../../src/vm/client.svelte.ts";
 import type { MachineFault } from "../../src/vm/protocol.ts";
@@ -63,6 +63,32 @@ describe("FaultNotices", () => {
     ]);
     expect(en.faultDamagedCache).toMatch(/damaged[\s\S]*progress and files are kept/);
     expect(ko.faultResumeFailed).toMatch(/복원하지 못해/);
+    notices.dispose();
+  });
+
+  it("says what an image that is not here could be instead, in both languages", () => {
+    const { notices, fault } = setup();
+    const names = ["busybox", "debian", "nginx"];
+    fault({
+      kind: "missing-image",
+      severity: "warning",
+      image: { name: "ubuntu", reference: "14.04", closest: "debian", names },
+    });
+    const [notice] = notices.notices;
+    expect(notice?.message).toBe("faultImageClosest");
+    expect(format(en[notice!.message], notice!.params)).toBe(
+      "“ubuntu:14.04” is not available here. The sandbox runs without the internet, from a registry inside this page that holds only these images: busybox, debian, nginx. The emulated PC is 32-bit x86, so only 32-bit (i386) images could run here anyway. The closest one here is debian: try `docker run -it debian`.",
+    );
+    expect(format(ko[notice!.message], notice!.params)).toMatch(/가장 가까운 이미지는 debian/);
+    // The next one replaces it; a missing tag names the tags there are.
+    fault({
+      kind: "missing-image",
+      severity: "warning",
+      image: { name: "nginx", reference: "1.25", knownTags: ["1.22", "latest"], names },
+    });
+    expect(notices.notices.map((n) => [n.message, n.params.tags])).toEqual([
+      ["faultImageTag", "nginx:1.22, nginx:latest"],
+    ]);
     notices.dispose();
   });
 });

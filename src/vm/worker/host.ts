@@ -597,11 +597,25 @@ export class MachineHost implements MachineWorkerApi {
       const registry = await attachBrowserRegistry(machine.emulator as never, {
         baseUrl: new URL(`${import.meta.env.BASE_URL}images`, self.location.origin).href,
         signal,
-        onMissingImage: (image) =>
+        // Beside dockerd's own "not found" in the terminal, the page says what it has instead.
+        onMissingImage: (image) => {
+          const advice = missingImageAdvice(image, registry.index);
           this.#emit({
-            type: "console",
-            text: `registry: ${missingImageAdvice(image, registry.index).message}`,
-          }),
+            type: "fault",
+            fault: {
+              kind: "missing-image",
+              severity: "warning",
+              message: advice.message,
+              image: {
+                name: advice.name,
+                reference: advice.reference,
+                closest: advice.closest,
+                knownTags: advice.knownTags,
+                names: [...new Set(advice.available.map((a) => a.replace(/:[^:]*$/, "")))],
+              },
+            },
+          });
+        },
         // Pulled blobs not kept: the status bar says storage is full and what to delete.
         onStorageFull: () => this.#cachingOff(),
       });
