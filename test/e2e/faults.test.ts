@@ -115,7 +115,11 @@ describe("bad input in the browser ends in a working machine", () => {
     const size = fs.statSync(path.join(stateDir, stateFile!)).size;
     const served = app.server.stats.byPath.get(STATE_PATH);
     // Two requests: the broken one (counted whole) and a Range for the rest, not a fresh start.
-    expect(served).toEqual({ requests: 2, bytes: size + (size - CUT_AT) });
+    // (The browser drops what was still in flight when the connection broke: the rest starts
+    // somewhat before CUT_AT.)
+    expect(served?.requests).toBe(2);
+    expect(served!.bytes).toBeGreaterThanOrEqual(size + (size - CUT_AT));
+    expect(served!.bytes).toBeLessThan(2 * size);
 
     // Progress to keep through what follows: lesson 1's first step, done on the real engine.
     await page.click(`${pane} button[data-lesson="what-is-docker"]`);
