@@ -145,3 +145,10 @@ export function attachBundledRegistry(
   });
   return { index, store, dispose: () => attached.dispose() };
 }
+
+/** zstd as the page packs checkpoints (src/vm/worker/zstd.ts), for Node tests and benchmarks. */
+export async function zstdPack(raw: Uint8Array): Promise<Uint8Array> {
+  const { compress, init } = await import("@bokuweb/zstd-wasm");
+  await init();
+  return compress(raw, 3);
+}

@@ -207,6 +207,8 @@ export interface CheckpointInfo {
   bytes: number;
   /** The one saved automatically when the learner pauses, restored on the next visit. */
   auto: boolean;
+  /** sha256 of the stored bytes: a damaged checkpoint is told, never restored. */
+  sha256?: string;
 }
 
 /** What a machine streams to whoever drives it. */

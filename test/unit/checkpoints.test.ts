@@ -9,6 +9,8 @@ import {
   gzip,
   namedId,
 } from "../../src/vm/worker/checkpoints.ts";
+import { isZstd } from "../../src/vm/worker/zstd.ts";
+import { zstdPack } from "../../src/vm/node.ts";
 
 let n = 0;
 const fresh = (base = "base-a") => {
@@ -51,6 +53,24 @@ describe("CheckpointStore", () => {
     await checkpoints.dropOthers();
     expect(await old.list()).toEqual([]);
     expect((await checkpoints.list()).length).toBe(1);
+  });
+
+  it("keeps a zstd checkpoint as it is (v86 reads zstd itself), with its checksum", async () => {
+    const { store } = fresh();
+    const checkpoints = new CheckpointStore("base-a", store, zstdPack);
+    const a = new Uint8Array(500_000).map((_, i) => (i * 13) % 249);
+    const info = await checkpoints.save(RESUME, "", a.slice().buffer);
+    expect(info.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const loaded = new Uint8Array((await checkpoints.load(RESUME))!);
+    expect(isZstd(loaded)).toBe(true);
+    expect(loaded.byteLength).toBe(info.bytes);
+    const { decompress, init } = await import("@bokuweb/zstd-wasm");
+    await init();
+    expect(decompress(loaded)).toEqual(a);
+    // One flipped byte: told as damaged, never handed to the emulator.
+    loaded[100] = loaded[100]! ^ 1;
+    await set(`data:base-a:${RESUME}`, loaded, store);
+    await expect(checkpoints.load(RESUME)).rejects.toThrow(/damaged.*checksum/);
   });
 
   it("says a damaged checkpoint is damaged instead of restoring garbage", async () => {

@@ -1,11 +1,17 @@
 // Checkpoints: whole machine states (memory, devices, and every block the guest wrote to its
-// disk) kept in IndexedDB, gzip-compressed. One is the automatic "resume" checkpoint, saved when
+// disk) kept in IndexedDB, compressed: zstd in the page (v86 restores it as it is, see zstd.ts),
+// gzip where no packer is given (Node tests) and for checkpoints saved before zstd. One is the automatic "resume" checkpoint, saved when
 // the learner pauses and restored on the next visit; the others are named by the learner.
 //
 // A checkpoint only fits the saved base state it grew from (same guest, same devices), so each
 // is filed under that state's hash and a new guest drops them all.
 import { createStore, del, delMany, get, keys, set, type UseStore } from "idb-keyval";
 import type { CheckpointInfo } from "../protocol.ts";
+import { sha256Hex } from "./download.ts";
+import { isZstd } from "./zstd.ts";
+
+/** Compresses a saved state (which it may take over) into the bytes stored. */
+export type Packer = (raw: Uint8Array) => Promise<Uint8Array>;
 
 /** Its own database: "Clear cached data" (downloads only) must not delete the learner's work. */
 export const CHECKPOINT_DB = "docker-sandbox-checkpoints";
@@ -37,10 +43,17 @@ export class CheckpointStore {
   #store: UseStore;
   #base: string;
 
+  #pack: Packer;
+
   /** `base`: hash of the saved base state the checkpoints grew from. */
-  constructor(base: string, store: UseStore = createStore(CHECKPOINT_DB, "checkpoints")) {
+  constructor(
+    base: string,
+    store: UseStore = createStore(CHECKPOINT_DB, "checkpoints"),
+    pack: Packer = gzip,
+  ) {
     this.#base = base;
     this.#store = store;
+    this.#pack = pack;
   }
 
   static validName(name: string): string {
@@ -60,13 +73,14 @@ export class CheckpointStore {
 
   /** `name`: what the learner typed; empty for the resume checkpoint. */
   async save(id: string, name: string, state: ArrayBuffer): Promise<CheckpointInfo> {
-    const packed = await gzip(new Uint8Array(state));
+    const packed = await this.#pack(new Uint8Array(state));
     const info: CheckpointInfo = {
       id,
       name,
       savedAt: Date.now(),
       bytes: packed.byteLength,
       auto: id === RESUME,
+      sha256: await sha256Hex(packed),
     };
     // Data first: an info without its data would list a checkpoint that cannot be restored.
     await set(this.#dataKey(id), packed, this.#store);
@@ -78,16 +92,22 @@ export class CheckpointStore {
     return get<CheckpointInfo>(this.#infoKey(id), this.#store);
   }
 
-  /** The state to restore, or undefined when there is no such checkpoint. Throws if damaged. */
+  /**
+   * The state to restore (zstd as stored: v86 decompresses it), or undefined when there is no
+   * such checkpoint. Throws if damaged.
+   */
   async load(id: string): Promise<ArrayBuffer | undefined> {
     const packed = await get<Uint8Array>(this.#dataKey(id), this.#store);
     if (!packed) return undefined;
+    const damaged = (why: string) =>
+      new CheckpointError(`The checkpoint is damaged and cannot be restored (${why}).`);
+    const sum = (await this.info(id))?.sha256;
+    if (sum && (await sha256Hex(packed)) !== sum) throw damaged("its checksum does not match");
+    if (isZstd(packed)) return packed.slice().buffer as ArrayBuffer;
     try {
       return (await gunzip(packed)).buffer as ArrayBuffer;
     } catch (error) {
-      throw new CheckpointError(
-        `The checkpoint is damaged and cannot be restored (${(error as Error).message}).`,
-      );
+      throw damaged((error as Error).message);
     }
   }
 

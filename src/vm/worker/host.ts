@@ -26,15 +26,22 @@ import {
   CheckpointStore,
   RESUME,
   STEP,
+  gzip,
   namedId,
   stepName,
 } from "./checkpoints.ts";
+import { zstdInWorker } from "./zstd.ts";
 import { attachBrowserRegistry } from "../registry/attach.ts";
 import { missingImageAdvice } from "../registry/advice.ts";
 import { guestHttp } from "../preview/guest.ts";
 import type { GuestHttpRequest, GuestHttpResponse } from "../protocol.ts";
 
 /** URL of a guest artifact, relative to the app (works under any static host path). */
+/** zstd in a worker of its own; gzip on this thread where a worker cannot start workers. */
+function packCheckpoint(raw: Uint8Array): Promise<Uint8Array> {
+  return typeof Worker === "undefined" ? gzip(raw) : zstdInWorker(raw);
+}
+
 function vmUrl(path: string): string {
   return new URL(`${import.meta.env.BASE_URL}vm/${path}`, self.location.origin).href;
 }
@@ -458,7 +465,7 @@ export class MachineHost implements MachineWorkerApi {
   /** The learner's last session, when there is one for this guest. */
   async #loadResume(): Promise<{ state: ArrayBuffer; savedAt: number } | undefined> {
     if (!state || !this.#caching) return undefined;
-    this.#checkpoints ??= new CheckpointStore(state.sha256);
+    this.#checkpoints ??= new CheckpointStore(state.sha256, undefined, packCheckpoint);
     const store = this.#checkpoints;
     try {
       await store.dropOthers();
