@@ -138,10 +138,10 @@ export const en = {
   faultDamagedCache:
     "The machine saved in this browser was damaged, so the sandbox downloaded a fresh copy. Your lesson progress and files are kept.",
   faultImageMissing:
-    "“{name}:{ref}” is not available here. The sandbox runs without the internet, from a registry inside this page that holds only these images: {list}. The emulated PC is 32-bit x86, so only 32-bit (i386) images could run here anyway.",
+    "“{ref}” is not available here. The sandbox runs without the internet, from a registry inside this page that holds only these images: {list}. The emulated PC is 32-bit x86, so only 32-bit (i386) images could run here anyway.",
   faultImageClosest:
-    "“{name}:{ref}” is not available here. The sandbox runs without the internet, from a registry inside this page that holds only these images: {list}. The emulated PC is 32-bit x86, so only 32-bit (i386) images could run here anyway. The closest one here is {closest}: try `docker run -it {closest}`.",
-  faultImageTag: "{name} is here, but not with the tag “{ref}”: try {tags}.",
+    "“{ref}” is not available here. The sandbox runs without the internet, from a registry inside this page that holds only these images: {list}. The emulated PC is 32-bit x86, so only 32-bit (i386) images could run here anyway. The closest one here is {closest}: try `docker run -it {closest}`.",
+  faultImageTag: "{name} is here, but not as “{ref}”: try {tags}.",
   faultResumeFailed:
     "Your last session's machine could not be restored, so the sandbox started a fresh one. Your lesson progress and files are kept.",
   faultDismiss: "Dismiss",
@@ -441,12 +441,12 @@ export const ko: Messages = {
     "Docker 디스크가 가득 찼습니다. pull, build, 컨테이너 안에서 쓰는 파일이 “no space left on device”로 실패합니다. 디스크를 채운 컨테이너나 이미지를 지우거나 `docker system prune`을 실행하세요.",
   faultDiskRoot: "내 파일을 두는 디스크가 가득 찼습니다. `rm`으로 큰 파일을 지워 공간을 만드세요.",
   faultDamagedCache:
-    "이 브라우저에 저장된 머신이 손상되어 샌드박스가 새로 내려받았습니다. 레슨 진행 상황과 파일은 그대로 있습니다.",
+    "이 브라우저에 저장된 머신이 손상되어 샌드박스가 새 사본을 내려받았습니다. 레슨 진행 상황과 파일은 그대로 있습니다.",
   faultImageMissing:
-    "“{name}:{ref}” 이미지는 여기에 없습니다. 이 샌드박스는 인터넷 없이 페이지 안의 레지스트리로 동작하고, 그 레지스트리에는 다음 이미지만 있습니다: {list}. 에뮬레이트된 PC는 32비트 x86이라 어차피 32비트(i386) 이미지만 실행할 수 있습니다.",
+    "“{ref}” 이미지는 여기에 없습니다. 이 샌드박스는 인터넷 없이 페이지 안의 레지스트리로 동작하고, 그 레지스트리에는 다음 이미지만 있습니다: {list}. 에뮬레이션된 PC는 32비트 x86이라 어차피 32비트(i386) 이미지만 실행할 수 있습니다.",
   faultImageClosest:
-    "“{name}:{ref}” 이미지는 여기에 없습니다. 이 샌드박스는 인터넷 없이 페이지 안의 레지스트리로 동작하고, 그 레지스트리에는 다음 이미지만 있습니다: {list}. 에뮬레이트된 PC는 32비트 x86이라 어차피 32비트(i386) 이미지만 실행할 수 있습니다. 가장 가까운 이미지는 {closest}입니다. `docker run -it {closest}`를 실행해 보세요.",
-  faultImageTag: "{name} 이미지는 있지만 “{ref}” 태그는 없습니다. {tags} 중 하나를 써 보세요.",
+    "“{ref}” 이미지는 여기에 없습니다. 이 샌드박스는 인터넷 없이 페이지 안의 레지스트리로 동작하고, 그 레지스트리에는 다음 이미지만 있습니다: {list}. 에뮬레이션된 PC는 32비트 x86이라 어차피 32비트(i386) 이미지만 실행할 수 있습니다. 가장 가까운 이미지는 {closest}입니다. `docker run -it {closest}`를 실행해 보세요.",
+  faultImageTag: "{name} 이미지는 있지만 “{ref}”는 없습니다. 다음 태그로 해 보세요: {tags}.",
   faultResumeFailed:
     "지난 세션의 머신을 복원하지 못해 샌드박스가 새 머신을 시작했습니다. 레슨 진행 상황과 파일은 그대로 있습니다.",
   faultDismiss: "닫기",

@@ -54,7 +54,9 @@ export function noticeFor(fault: MachineFault): Omit<FaultNotice, "key"> {
       return { ...base, message: "faultResumeFailed" };
     case "missing-image": {
       const image = fault.image ?? { name: "?", reference: "?", names: [] };
-      const params = { name: image.name, ref: image.reference, list: image.names.join(", ") };
+      // A digest is written name@sha256:…, a tag name:tag.
+      const ref = `${image.name}${image.reference.includes(":") ? "@" : ":"}${image.reference}`;
+      const params = { name: image.name, ref, list: image.names.join(", ") };
       if (image.knownTags?.length) {
         const tags = image.knownTags.map((t) => `${image.name}:${t}`).join(", ");
         return { ...base, message: "faultImageTag", params: { ...params, tags } };
@@ -94,11 +96,14 @@ export class FaultNotices {
     const notice = { key, ...noticeFor(fault) };
     this.notices = [...this.notices.filter((n) => n.key !== key), notice];
     clearTimeout(this.#timers.get(key));
-    // A warning lasts while its cause does (a full disk), unless the learner dismisses it.
-    if (fault.severity === "fixed")
+    // A warning lasts while its cause does (a full disk), unless the learner dismisses it. The
+    // advice for a missing image has nothing to wait for: it goes after a longer read.
+    const fade =
+      fault.severity === "fixed" ? FADE_MS : fault.kind === "missing-image" ? 2 * FADE_MS : 0;
+    if (fade)
       this.#timers.set(
         key,
-        setTimeout(() => this.dismiss(key), FADE_MS),
+        setTimeout(() => this.dismiss(key), fade),
       );
   }
 

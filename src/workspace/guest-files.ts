@@ -35,6 +35,7 @@ export function agentWriteFile(agent: (request: AgentRequest) => Promise<AgentRe
       ...(mtimeMs === undefined ? {} : { mtimeMs }),
     });
     if (!reply.ok) throw new WorkspaceError(reply.error);
+    if (reply.op !== "write") throw new WorkspaceError(`agent answered ${reply.op} to write`);
   };
 }
 

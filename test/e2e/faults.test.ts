@@ -10,7 +10,6 @@ import type { Page } from "playwright-core";
 import {
   FIRST_PROMPT_MS,
   PROMPT,
-  root,
   selectTerminal,
   typeCommand,
   waitForPhase,
@@ -18,10 +17,10 @@ import {
   waitForText,
 } from "./harness.ts";
 import { appSession } from "./session.ts";
+import { readGuestManifest, readStateManifest, stateDir } from "../../src/vm/node.ts";
 
 /** The saved state, as the server has it: the first download of it breaks after CUT_AT bytes. */
-const stateDir = path.join(root, "vm-images/out/state");
-const stateFile = fs.readdirSync(stateDir).find((f) => f.endsWith(".bin.zst"));
+const stateFile = readStateManifest(readGuestManifest()).file;
 const STATE_PATH = `/vm/state/${stateFile}`;
 const CUT_AT = 4 << 20;
 let cutsLeft = 1;
@@ -91,7 +90,7 @@ async function damageStorage(page: Page): Promise<string[]> {
     store = tx.objectStore("checkpoints");
     for (const key of (await request(store.getAllKeys())) as string[]) {
       if (!key.startsWith("data:") || !key.endsWith(":auto")) continue;
-      store.put(new Uint8Array(4096).fill(7), key);
+      store.put(new Uint8Array(4096).fill(7), key); // its checksum no longer matches
       damaged.push(key);
     }
     await done(tx);
@@ -112,7 +111,7 @@ describe("bad input in the browser ends in a working machine", () => {
     await page.goto(app.server.url);
     await ready(page);
     expect(await page.getAttribute("[data-source]", "data-source")).toBe("network");
-    const size = fs.statSync(path.join(stateDir, stateFile!)).size;
+    const size = fs.statSync(path.join(stateDir, stateFile)).size;
     const served = app.server.stats.byPath.get(STATE_PATH);
     // Two requests: the broken one (counted whole) and a Range for the rest, not a fresh start.
     // (The browser drops what was still in flight when the connection broke: the rest starts
@@ -137,13 +136,15 @@ describe("bad input in the browser ends in a working machine", () => {
 
     app.server.resetStats();
     await page.reload();
-    await ready(page);
+    // The notices come with Ready and fade after 15 s: read them before waiting for a prompt.
+    await waitForPhase(page, "ready", 180_000);
     const notices = '[data-testid="crash-notice"]';
     await page.waitForSelector(`${notices} [data-kind="resume-failed"]`, { timeout: 10_000 });
     await page.waitForSelector(`${notices} [data-kind="damaged-cache"]`, { timeout: 10_000 });
     expect(await page.locator(`${notices} [data-kind="damaged-cache"]`).innerText()).toMatch(
       /damaged[\s\S]*downloaded a fresh copy/,
     );
+    await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS);
     expect(await page.getAttribute("[data-source]", "data-source")).toBe("network");
     expect(app.server.stats.byPath.get(STATE_PATH)?.requests).toBe(1);
     expect(await page.locator('[data-testid="resumed"]').count()).toBe(0);

@@ -168,6 +168,15 @@ describe("sandbox-agent", () => {
       expect(fs.readFileSync(path.join(ws, name))).toEqual(data);
     }
     expect(fs.statSync(path.join(ws, "one.txt")).mtimeMs).toBe(1_700_000_000_500);
+    // Saved again: an executable file stays executable.
+    fs.chmodSync(path.join(ws, "one.txt"), 0o751);
+    await request({
+      op: "write",
+      path: `${ws}/one.txt`,
+      data: Buffer.from("b").toString("base64"),
+    });
+    expect(fs.statSync(path.join(ws, "one.txt")).mode & 0o7777).toBe(0o751);
+    expect(fs.readFileSync(path.join(ws, "one.txt"), "utf8")).toBe("b");
     expect(fs.readdirSync(path.join(ws, "site/img"))).toEqual(["blob.bin"]);
   });
 
@@ -184,6 +193,14 @@ describe("sandbox-agent", () => {
       error: expect.stringMatching(/^write .*taken: /),
     });
     expect(fs.readdirSync(ws).filter((n) => n.endsWith(".saving"))).toEqual([]);
+  });
+
+  it("reads a request line that arrives in many pieces (a large file put back)", async () => {
+    const ws = path.join(dir, "ws");
+    const big = Buffer.alloc(3_000_000, 0x41);
+    const r = await request({ op: "write", path: `${ws}/big.bin`, data: big.toString("base64") });
+    expect(r).toMatchObject({ ok: true });
+    expect(fs.statSync(path.join(ws, "big.bin")).size).toBe(big.length);
   });
 
   it("answers malformed and unknown requests with errors, never silence", async () => {

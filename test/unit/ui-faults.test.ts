@@ -89,6 +89,13 @@ describe("FaultNotices", () => {
     expect(notices.notices.map((n) => [n.message, n.params.tags])).toEqual([
       ["faultImageTag", "nginx:1.22, nginx:latest"],
     ]);
+    // Asked by digest: written name@digest.
+    fault({
+      kind: "missing-image",
+      severity: "warning",
+      image: { name: "ubuntu", reference: "sha256:abc", names },
+    });
+    expect(notices.notices[0]?.params.ref).toBe("ubuntu@sha256:abc");
     notices.dispose();
   });
 });

@@ -5,7 +5,7 @@
 //
 // A checkpoint only fits the saved base state it grew from (same guest, same devices), so each
 // is filed under that state's hash and a new guest drops them all.
-import { createStore, del, delMany, get, keys, set, type UseStore } from "idb-keyval";
+import { createStore, del, delMany, get, keys, setMany, type UseStore } from "idb-keyval";
 import type { CheckpointInfo } from "../protocol.ts";
 import { sha256Hex } from "./download.ts";
 import { isZstd } from "./zstd.ts";
@@ -82,9 +82,15 @@ export class CheckpointStore {
       auto: id === RESUME,
       sha256: await sha256Hex(packed),
     };
-    // Data first: an info without its data would list a checkpoint that cannot be restored.
-    await set(this.#dataKey(id), packed, this.#store);
-    await set(this.#infoKey(id), info, this.#store);
+    // One transaction: a page closed between the two (the resume save runs as the tab goes)
+    // would leave new data beside the old checksum, or an info without its data.
+    await setMany(
+      [
+        [this.#dataKey(id), packed],
+        [this.#infoKey(id), info],
+      ],
+      this.#store,
+    );
     return info;
   }
 
@@ -103,7 +109,7 @@ export class CheckpointStore {
       new CheckpointError(`The checkpoint is damaged and cannot be restored (${why}).`);
     const sum = (await this.info(id))?.sha256;
     if (sum && (await sha256Hex(packed)) !== sum) throw damaged("its checksum does not match");
-    if (isZstd(packed)) return packed.slice().buffer as ArrayBuffer;
+    if (isZstd(packed)) return exactBuffer(packed);
     try {
       return (await gunzip(packed)).buffer as ArrayBuffer;
     } catch (error) {
@@ -131,6 +137,12 @@ export class CheckpointStore {
   #dataKey(id: string): string {
     return `data:${this.#base}:${id}`;
   }
+}
+
+/** The bytes as an ArrayBuffer of their own, copied only when they are a view into a larger one. */
+function exactBuffer(bytes: Uint8Array): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
 }
 
 /** The browser's own gzip (CompressionStream): native speed, nothing to bundle. */

@@ -30,18 +30,16 @@ import {
   namedId,
   stepName,
 } from "./checkpoints.ts";
-import { zstdInWorker } from "./zstd.ts";
+import { zstdPacker } from "./zstd.ts";
 import { attachBrowserRegistry } from "../registry/attach.ts";
 import { missingImageAdvice } from "../registry/advice.ts";
 import { guestHttp } from "../preview/guest.ts";
 import type { GuestHttpRequest, GuestHttpResponse } from "../protocol.ts";
 
-/** URL of a guest artifact, relative to the app (works under any static host path). */
-/** zstd in a worker of its own; gzip on this thread where a worker cannot start workers. */
-function packCheckpoint(raw: Uint8Array): Promise<Uint8Array> {
-  return typeof Worker === "undefined" ? gzip(raw) : zstdInWorker(raw);
-}
+/** Checkpoints: zstd in a worker of its own, gzip where that cannot work (see zstdPacker). */
+const packCheckpoint = zstdPacker(gzip);
 
+/** URL of a guest artifact, relative to the app (works under any static host path). */
 function vmUrl(path: string): string {
   return new URL(`${import.meta.env.BASE_URL}vm/${path}`, self.location.origin).href;
 }
@@ -125,6 +123,7 @@ export class MachineHost implements MachineWorkerApi {
         "The guest is not built. Run `npm run build:guest && npm run build:state` (or `npm start`).",
       );
     this.#downloads.clear();
+    this.#fixed = [];
     const disk = await this.#openDisk();
     this.#disk = disk;
     this.#mark(`disk open, ${disk.storedChunks} chunks stored`);
@@ -224,6 +223,7 @@ export class MachineHost implements MachineWorkerApi {
     const signal = await this.#restart();
     const bioses = await this.#loadBioses(signal);
     await this.#run(state, bioses, signal, RESUME_READY_TIMEOUT_MS);
+    this.#tellFixed();
     // What runs now differs from the resume checkpoint: save it at the next pause.
     this.#dirty = true;
     this.#active();
@@ -467,15 +467,18 @@ export class MachineHost implements MachineWorkerApi {
     if (!state || !this.#caching) return undefined;
     this.#checkpoints ??= new CheckpointStore(state.sha256, undefined, packCheckpoint);
     const store = this.#checkpoints;
+    let info: CheckpointInfo | undefined;
     try {
       await store.dropOthers();
-      const info = await store.info(RESUME);
+      info = await store.info(RESUME);
       if (!info) return undefined;
       this.#progress({ phase: "restoring", source: "cache", caching: this.#caching });
       const saved = await store.load(RESUME);
       return saved ? { state: saved, savedAt: info.savedAt } : undefined;
     } catch (error) {
       console.warn("no resume:", error);
+      // Storage that failed before a last session was even found: nothing to tell.
+      if (!info) return undefined;
       await store.remove(RESUME).catch(() => {});
       this.#fixed.push({
         kind: "resume-failed",
