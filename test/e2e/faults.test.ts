@@ -197,9 +197,15 @@ describe("bad input in the browser ends in a working machine", () => {
     await page.reload();
     await waitForPhase(page, "ready", 180_000);
     // The machine may come back mid-pull (saved as the page went): stop whatever still runs.
+    // In one clean-clone CI check the shell echoed ^C but gave no prompt for 120 s after this
+    // restore (the guest stays busy after some restores: README, "Speed"); ask again, as a
+    // learner would, before calling it broken.
     await selectTerminal(page, 1);
     await page.keyboard.press("Control+C");
-    await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS);
+    await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS).catch(async () => {
+      await page.keyboard.press("Enter");
+      await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS);
+    });
     await typeCommand(page, 1, "docker pull nginx && docker run --rm nginx nginx -v");
     const text = await waitForText(page, 1, /nginx version: nginx\/[\d.]+[\s\S]*[#$]\s*$/, 240_000);
     expect(text).toMatch(/Status: (Downloaded newer image|Image is up to date) for nginx:latest/);
