@@ -72,18 +72,20 @@ describe("the Files tab", () => {
     await page.click("dialog[open] button.danger.solid");
     await waitForPhase(page, "restoring", 10_000);
     await waitForPhase(page, "ready", 180_000);
-    // The copy is back in the guest when the Files tab counts one more put-back.
+    // The copy is back in the guest when the Files tab counts one more put-back. Its first
+    // listing after a restore took over 60 s in a clean-clone CI check whose state keeps the
+    // guest busy after each restore (README, "Speed"); that is a deadline, not a wait.
     await page.waitForFunction(
       ({ kept, restores }) =>
         Number(document.querySelector(kept)?.getAttribute("data-restores")) > restores,
       { kept, restores },
-      { timeout: 60_000 },
+      { timeout: 180_000 },
     );
     await typeCommand(
       page,
       1,
       "cat /root/workspace/kept/after-reset.txt /root/workspace/shell.txt",
     );
-    await waitForText(page, 1, /kept across the reset\s+made-in-shell/, 30_000);
+    await waitForText(page, 1, /kept across the reset\s+made-in-shell/, 120_000);
   });
 });
