@@ -137,7 +137,6 @@ export class MachineHost implements MachineWorkerApi {
       try {
         await this.#run(resume.state, bioses, signal, RESUME_READY_TIMEOUT_MS);
         this.#emit({ type: "resumed", savedAt: resume.savedAt });
-        this.#tellFixed();
         return;
       } catch (error) {
         if (signal.aborted) throw error;
@@ -154,7 +153,6 @@ export class MachineHost implements MachineWorkerApi {
       }
     }
     await this.#run(stateBytes ?? (await this.#loadState(signal)), bioses, signal);
-    this.#tellFixed();
   }
 
   /**
@@ -206,7 +204,6 @@ export class MachineHost implements MachineWorkerApi {
       this.#loadBioses(signal),
     ]);
     await this.#run(stateBytes, bioses, signal);
-    this.#tellFixed();
     await this.#announceCheckpoints();
   }
 
@@ -223,7 +220,6 @@ export class MachineHost implements MachineWorkerApi {
     const signal = await this.#restart();
     const bioses = await this.#loadBioses(signal);
     await this.#run(state, bioses, signal, RESUME_READY_TIMEOUT_MS);
-    this.#tellFixed();
     // What runs now differs from the resume checkpoint: save it at the next pause.
     this.#dirty = true;
     this.#active();
@@ -330,6 +326,7 @@ export class MachineHost implements MachineWorkerApi {
       }
     });
     await machine.start({ signal });
+    this.#tellFixed();
     this.#watchHealth(machine);
     void this.#announceCheckpoints();
     // v86's JIT is cold after a restore: a hidden run now, while the first lesson is read,
