@@ -353,12 +353,14 @@ export class MachineHost implements MachineWorkerApi {
    * requests), the warm-up itself, then the rest of the disk so later visits need no network.
    */
   async #afterReady(machine: Machine, disk: PersistentDisk, signal: AbortSignal): Promise<void> {
+    // The terminals redraw their prompts now: the warm-up waits until that is done and quiet.
+    this.#lastActivity = performance.now();
     await this.#fetchPack(state?.warmPack, disk, signal, { remember: true });
     this.#mark("warm pack");
     if (signal.aborted) return;
     try {
       const spent = await warmUp(machine, {
-        beforeRound: () => this.#learnerPause(WARMUP_AFTER_QUIET_MS, signal, true),
+        beforeStep: () => this.#learnerPause(WARMUP_AFTER_QUIET_MS, signal, true),
         signal,
       });
       this.#mark(`warm-up (${spent} ms running)`);
