@@ -43,6 +43,13 @@ echo 3 > /proc/sys/vm/drop_caches
 grep -E 'MemTotal|MemFree|^Cached' /proc/meminfo
 `;
 
+/** Run after SHRINK: the first look's commands, so their pages are resident in the state. */
+const RESIDENT = `
+for c in version "ps -a" images info; do docker $c >/dev/null; done
+sync
+grep -E 'MemFree|^Cached' /proc/meminfo
+`;
+
 /** Files in the guest the tests and the warm-up use: a static busybox root filesystem as a tar. */
 const PREPARE = `
 set -e
@@ -159,6 +166,11 @@ async function main() {
     await run(machine, PREPARE, "preparing the guest");
     const mem = await run(machine, SHRINK, "shrinking guest memory");
     log(mem.trim().replace(/\s+/g, " "));
+    // What a learner's first look runs stays in the guest's page cache, saved with the state: a
+    // first `docker ps` after a restore then pays only v86's cold JIT, not also thousands of
+    // page faults into the disk (Node: 3.1 s instead of 6.1 s).
+    const resident = await run(machine, RESIDENT, "reading the first look's pages");
+    log(resident.trim().replace(/\s+/g, " "));
     raw = new Uint8Array(await machine.save());
   } finally {
     await machine.dispose();
