@@ -22,21 +22,26 @@ try {
   await waitForPhase(page, "ready", 180_000);
   const ready = Date.now();
   console.log(`ready at ${ready - t0} ms`);
-  const ps = await page.evaluate(() =>
-    (
-      globalThis as unknown as {
-        sandbox: { machine: { agent(r: object): Promise<{ stdout?: string; error?: string }> } };
-      }
-    ).sandbox.machine.agent({
-      op: "exec",
-      argv: [
-        "sh",
-        "-c",
-        "ps -eo pid,pgid,tpgid,stat,wchan:22,tty,args | grep -v ' \\[' ; for n in 1 2; do stty -F /dev/ttyS$n size; done",
-      ],
-    }),
-  );
-  console.log(`guest at ${Date.now() - ready} ms after Ready:\n${ps.stdout ?? ps.error}`);
+  const snapshot = async (label: string) => {
+    const ps = await page.evaluate(() =>
+      (
+        globalThis as unknown as {
+          sandbox: { machine: { agent(r: object): Promise<{ stdout?: string; error?: string }> } };
+        }
+      ).sandbox.machine.agent({
+        op: "exec",
+        argv: [
+          "sh",
+          "-c",
+          "head -1 /proc/stat; cat /proc/uptime; ps -eo pid,stat,time,etime,wchan:22,args --sort=-time | head -25; for n in 1 2; do stty -F /dev/ttyS$n size; done",
+        ],
+      }),
+    );
+    console.log(
+      `${label}: guest at ${Date.now() - ready} ms after Ready:\n${ps.stdout ?? ps.error}`,
+    );
+  };
+  await snapshot("at Ready");
   const seen = new Set<number>();
   while (seen.size < 2 && Date.now() - ready < 180_000) {
     for (const port of [1, 2]) {
@@ -52,6 +57,7 @@ try {
   for (const port of [1, 2])
     if (!seen.has(port))
       console.log(`terminal ${port} after 180 s:\n${await terminalText(page, port)}`);
+  await snapshot("after the prompts");
 } finally {
   await session.close();
   await server.close();
