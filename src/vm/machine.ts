@@ -72,17 +72,37 @@ export interface DiskBuffer {
 interface VirtioQueue {
   has_request(): boolean;
 }
+/** The parts of v86's 8250 UART the interrupt watchdog reads (see #kickUarts). */
+interface Uart {
+  irq: number;
+  /** 1 = no interrupt pending; anything else names the pending one. */
+  iir: number;
+  /** Interrupt enable register: bit 1 = "transmitter empty" wanted (the driver has bytes). */
+  ier: number;
+  /** Raised interrupt conditions, one bit per IIR code (bit 2: transmitter empty). */
+  ints: number;
+  CheckInterrupt(): void;
+}
+
 interface EmulatorInternals {
   bus: { send(name: string, data: unknown): void };
   v86: {
     cpu: {
+      device_lower_irq(irq: number): void;
       devices: {
         virtio_console?: { virtio: { queues: VirtioQueue[] } };
         ide?: { primary?: { master?: { buffer?: DiskBuffer } } };
+        uart0?: Uart;
+        uart1?: Uart;
+        uart2?: Uart;
+        uart3?: Uart;
       };
     };
   };
 }
+
+/** How often the UART interrupt watchdog looks (in pump ticks of 5 ms). */
+const UART_CHECK_TICKS = 20;
 
 export class Machine {
   readonly emulator: V86;
@@ -192,7 +212,11 @@ export class Machine {
       this.#setPhase("booting");
     }
     this.emulator.run();
-    this.#pump = setInterval(() => this.#flushAgent(), 5);
+    let tick = 0;
+    this.#pump = setInterval(() => {
+      this.#flushAgent();
+      if (++tick % UART_CHECK_TICKS === 0) this.#kickUarts();
+    }, 5);
     this.#setPhase("starting-engine");
     const timeoutMs = this.options.readyTimeoutMs ?? 180_000;
     await this.#waitUntil(
@@ -401,6 +425,41 @@ export class Machine {
    * v86 drops host→guest bytes when the guest has no receive buffer posted, so each chunk waits
    * until the port's receive queue has one (≤ 4 KiB per buffer).
    */
+  /** Interrupts the UART watchdog raised again (each one a terminal that would have gone mute). */
+  get uartKicks(): number {
+    return this.#uartKicks;
+  }
+
+  #uartKicks = 0;
+  #uartPending = [false, false, false, false];
+
+  /**
+   * v86 gives each legacy IRQ one line that two UARTs share (COM1 and COM3 on 4, COM2 and COM4 on
+   * 3), and lowering that line also drops the PIC's latched request, edge-triggered or not: one
+   * UART going quiet can swallow the other's pending interrupt. Linux's 8250 driver then waits for
+   * a "transmitter empty" interrupt that never comes and the terminal goes mute (CI: a learner
+   * terminal silent for minutes after a `docker attach`). The guest takes a real interrupt within
+   * microseconds, so one still pending at two looks 100 ms apart was lost: it gets a fresh edge.
+   * Likewise a driver that has asked for "transmitter empty" (v86 sends each byte at once, so that
+   * is only ever momentary) and still waits at both looks gets that interrupt again.
+   */
+  #kickUarts(): void {
+    const cpu = (this.emulator as unknown as EmulatorInternals).v86?.cpu;
+    if (!cpu) return;
+    const uarts = [cpu.devices.uart0, cpu.devices.uart1, cpu.devices.uart2, cpu.devices.uart3];
+    uarts.forEach((uart, i) => {
+      const waitsForTx = uart !== undefined && (uart.ier & 2) !== 0;
+      const pending = uart !== undefined && (uart.iir !== 1 || waitsForTx);
+      if (uart && pending && this.#uartPending[i]) {
+        if (waitsForTx) uart.ints |= 1 << 2;
+        cpu.device_lower_irq(uart.irq);
+        uart.CheckInterrupt();
+        this.#uartKicks++;
+      }
+      this.#uartPending[i] = pending;
+    });
+  }
+
   #flushAgent() {
     const internals = this.emulator as unknown as EmulatorInternals;
     const queue = internals.v86?.cpu?.devices?.virtio_console?.virtio?.queues?.[2 * AGENT_PORT + 2];

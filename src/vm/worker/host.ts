@@ -318,7 +318,8 @@ export class MachineHost implements MachineWorkerApi {
         const c = disk.counters;
         this.#mark(
           `command done (disk: ${c.memoryHits} memory hits, ${c.slowReads} slow reads ` +
-            `waiting ${Math.round(c.slowReadMs)} ms, ${c.storeReads} store reads)`,
+            `waiting ${Math.round(c.slowReadMs)} ms, ${c.storeReads} store reads)` +
+            (machine.uartKicks > 0 ? `; serial interrupts raised again: ${machine.uartKicks}` : ""),
         );
         this.#running.delete(event.event.port);
         this.#dirty = true;
@@ -570,8 +571,15 @@ export class MachineHost implements MachineWorkerApi {
       await this.#learnerPause(SAVE_QUIET_MS, quiet.signal);
       clearTimeout(giveUp);
       try {
-        const info = await store.save(id, name, await machine.save());
-        this.#mark(`checkpoint ${id} saved in ${Math.round(performance.now() - started)} ms`);
+        const waited = performance.now() - started;
+        const raw = await machine.save();
+        const saved = performance.now() - started - waited;
+        const info = await store.save(id, name, raw);
+        const total = performance.now() - started;
+        this.#mark(
+          `checkpoint ${id} saved in ${Math.round(total)} ms (quiet wait ${Math.round(waited)}, ` +
+            `save_state ${Math.round(saved)}, pack and store ${Math.round(total - waited - saved)})`,
+        );
         return info;
       } catch (error) {
         if (isQuotaError(error)) {
