@@ -50,6 +50,34 @@ sync
 grep -E 'MemFree|^Cached' /proc/meminfo
 `;
 
+/**
+ * Each learner shell redraws its prompt once (a size change: SIGWINCH), so what bash and
+ * readline need for that is resident too: after a restore the page changes the size the same way
+ * to get a prompt on its empty terminal. The size ends as it was.
+ */
+async function redrawPrompts(machine: Machine): Promise<void> {
+  for (const port of [1, 2] as const) {
+    const size = await run(machine, `stty -F /dev/ttyS${port} size`, `reading ttyS${port}'s size`);
+    const [rows, cols] = size.trim().split(/\s+/).map(Number);
+    const redrawn = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`the shell on ttyS${port} drew no prompt within 60 s of a resize`));
+      }, 60_000);
+      const off = machine.on((event) => {
+        if (event.type !== "output" || event.port !== port) return;
+        if (!new TextDecoder().decode(event.data).includes("#")) return;
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+    await machine.resize(port, rows || 24, (cols || 80) + 1);
+    await redrawn;
+    await machine.resize(port, rows || 24, cols || 80);
+  }
+}
+
 /** Files in the guest the tests and the warm-up use: a static busybox root filesystem as a tar. */
 const PREPARE = `
 set -e
@@ -169,6 +197,7 @@ async function main() {
     // What a learner's first look runs stays in the guest's page cache, saved with the state: a
     // first `docker ps` after a restore then pays only v86's cold JIT, not also thousands of
     // page faults into the disk (Node: 3.1 s instead of 6.1 s).
+    await redrawPrompts(machine);
     const resident = await run(machine, RESIDENT, "reading the first look's pages");
     log(resident.trim().replace(/\s+/g, " "));
     raw = new Uint8Array(await machine.save());
