@@ -80,7 +80,13 @@ const PROMPT_LINE = /\S+@\S+:\S*[#$]/;
  * Types `command` in terminal 1 once a prompt is there and resolves with performance.now() in the
  * page at the moment `done` matched the output after it and a new prompt followed.
  */
-async function timeCommand(page: Page, command: string, done: RegExp, timeoutMs: number) {
+async function timeCommand(
+  page: Page,
+  command: string,
+  done: RegExp,
+  timeoutMs: number,
+  log?: (line: string) => void,
+) {
   await page.waitForFunction(
     (source) => {
       const rows = document.querySelector("#terminal-panel-1 .xterm-rows");
@@ -91,6 +97,8 @@ async function timeCommand(page: Page, command: string, done: RegExp, timeoutMs:
     PROMPT_LINE.source,
     { timeout: timeoutMs, polling: 20 },
   );
+  if (log)
+    log(`prompt for ${command} at ${Math.round(await page.evaluate(() => performance.now()))} ms`);
   await page.click("#terminal-panel-1 .xterm-screen");
   await page.keyboard.type(command);
   await page.keyboard.press("Enter");
@@ -118,7 +126,7 @@ async function coldStart(server: AppServer, log: (s: string) => void) {
   try {
     server.resetStats();
     await session.page.goto(server.url);
-    const readyMs = await timeCommand(session.page, "docker ps", /CONTAINER ID/, 300_000);
+    const readyMs = await timeCommand(session.page, "docker ps", /CONTAINER ID/, 300_000, log);
     log(
       `cold ready ${readyMs} ms, ${server.stats.bytes} bytes in ${server.stats.requests} requests`,
     );
@@ -140,10 +148,17 @@ export async function benchBrowser(options: BenchOptions = {}): Promise<BrowserB
   try {
     cold = await coldStart(server, log);
     const { page } = cold.session;
+    // The worker's own timeline of a checkpoint (quiet wait, save_state, pack and store).
+    page.on("console", (m) => {
+      if (m.text().startsWith("[machine] checkpoint")) log(m.text());
+    });
+    // "Caches filled": the first visit has stored the whole disk (after its warm-up), so the
+    // reload is what a returning learner gets.
+    await page.waitForSelector('[data-offline="ready"]', { timeout: 900_000 });
     await storageSettled(page);
     server.resetStats();
     await page.reload();
-    warmReady = await timeCommand(page, "docker ps", /CONTAINER ID/, 300_000);
+    warmReady = await timeCommand(page, "docker ps", /CONTAINER ID/, 300_000, log);
     warmBytes = server.stats.bytes;
     warmRequests = server.stats.requests;
     log(`warm ready ${warmReady} ms, ${warmBytes} bytes in ${warmRequests} requests`);
