@@ -124,6 +124,9 @@ export class Machine {
   #pump?: ReturnType<typeof setInterval>;
   #diskFetched = 0;
   #watchdog?: Watchdog;
+  /** Serial interrupts raised again, and which UARTs had one pending at the last look. */
+  #uartKicks = 0;
+  #uartPending = [false, false, false, false];
 
   readonly options: Omit<MachineOptions, "initialState">;
   /** Dropped once restored: a checkpoint is 120-175 MB, kept alive for nothing otherwise. */
@@ -421,17 +424,10 @@ export class Machine {
     }
   }
 
-  /**
-   * v86 drops host→guest bytes when the guest has no receive buffer posted, so each chunk waits
-   * until the port's receive queue has one (≤ 4 KiB per buffer).
-   */
   /** Interrupts the UART watchdog raised again (each one a terminal that would have gone mute). */
   get uartKicks(): number {
     return this.#uartKicks;
   }
-
-  #uartKicks = 0;
-  #uartPending = [false, false, false, false];
 
   /**
    * v86 gives each legacy IRQ one line that two UARTs share (COM1 and COM3 on 4, COM2 and COM4 on
@@ -448,9 +444,10 @@ export class Machine {
     if (!cpu) return;
     const uarts = [cpu.devices.uart0, cpu.devices.uart1, cpu.devices.uart2, cpu.devices.uart3];
     uarts.forEach((uart, i) => {
-      const waitsForTx = uart !== undefined && (uart.ier & 2) !== 0;
-      const pending = uart !== undefined && (uart.iir !== 1 || waitsForTx);
-      if (uart && pending && this.#uartPending[i]) {
+      if (!uart) return;
+      const waitsForTx = (uart.ier & 2) !== 0;
+      const pending = uart.iir !== 1 || waitsForTx;
+      if (pending && this.#uartPending[i]) {
         if (waitsForTx) uart.ints |= 1 << 2;
         cpu.device_lower_irq(uart.irq);
         uart.CheckInterrupt();
@@ -460,6 +457,10 @@ export class Machine {
     });
   }
 
+  /**
+   * v86 drops host→guest bytes when the guest has no receive buffer posted, so each chunk waits
+   * until the port's receive queue has one (≤ 4 KiB per buffer).
+   */
   #flushAgent() {
     const internals = this.emulator as unknown as EmulatorInternals;
     const queue = internals.v86?.cpu?.devices?.virtio_console?.virtio?.queues?.[2 * AGENT_PORT + 2];
