@@ -20,7 +20,7 @@ import {
 } from "../src/vm/node.ts";
 import type { DiskPack, GuestManifest, StateManifest } from "../src/vm/protocol.ts";
 import { encodeHotSet } from "../src/vm/worker/hotset.ts";
-import { warmUp } from "../src/vm/warmup.ts";
+import { FIRST_LOOK, warmUp } from "../src/vm/warmup.ts";
 
 // The page's disk chunk: small, so packs carry little that is never read (see sandbox-init's
 // read_ahead_kb); the worker's disk uses the size the manifest names.
@@ -45,7 +45,7 @@ grep -E 'MemTotal|MemFree|^Cached' /proc/meminfo
 
 /** Run after SHRINK: the first look's commands, so their pages are resident in the state. */
 const RESIDENT = `
-for c in version "ps -a" images info; do docker $c >/dev/null; done
+${FIRST_LOOK.map((argv) => `${argv.join(" ")} >/dev/null`).join("\n")}
 sync
 grep -E 'MemFree|^Cached' /proc/meminfo
 `;
@@ -142,10 +142,7 @@ async function recordReads(): Promise<{
     const boot = reads;
     reads = new Set<number>();
     // What a learner does first: look around, then run something.
-    await machine.exec(["docker", "ps", "-a"]);
-    await machine.exec(["docker", "images"]);
-    await machine.exec(["docker", "version"]);
-    await machine.exec(["docker", "info"]);
+    for (const argv of FIRST_LOOK) await machine.exec([...argv]);
     const look = new Set(reads);
     await warmUp(machine);
     return {

@@ -12,8 +12,16 @@ import type { Machine } from "./machine.ts";
 
 export const WARMUP_IMAGE = "sandbox-warmup:latest";
 
-/** A learner's first look around: the CLI, the API, the listings. */
-const LOOK = ["docker version", "docker ps -a", "docker images", "docker info"];
+/**
+ * A learner's first look around (the CLI, the API, the listings): warmed up first here, kept
+ * resident and recorded as the first-look disk chunks by `build:state`.
+ */
+export const FIRST_LOOK: readonly (readonly string[])[] = [
+  ["docker", "version"],
+  ["docker", "ps", "-a"],
+  ["docker", "images"],
+  ["docker", "info"],
+];
 
 /**
  * Import, run, remove: one step, so that the learner never sees the warm-up's image between
@@ -29,7 +37,7 @@ exit $status
 
 /** Every step, in order: shell scripts run by the agent. */
 export const WARMUP_STEPS: readonly string[] = [
-  ...LOOK.map((command) => `${command} >/dev/null`),
+  ...FIRST_LOOK.map((argv) => `${argv.join(" ")} >/dev/null`),
   RUN,
   RUN,
 ];
