@@ -198,8 +198,9 @@ describe("bad input in the browser ends in a working machine", () => {
     await waitForPhase(page, "ready", 180_000);
     // The machine may come back mid-pull (saved as the page went): stop whatever still runs.
     // In one clean-clone CI check the shell echoed ^C but gave no prompt for 120 s after this
-    // restore (the guest stays busy after some restores: README, "Speed"); ask again, as a
-    // learner would, before calling it broken.
+    // restore (the warm-up ran beside it, and terminals could lose a serial interrupt then:
+    // README, "Speed" and "src/vm/machine.ts"); ask again, as a learner would, before calling it
+    // broken.
     await selectTerminal(page, 1);
     await page.keyboard.press("Control+C");
     await waitForText(page, 1, PROMPT, FIRST_PROMPT_MS).catch(async () => {

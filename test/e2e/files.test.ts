@@ -73,8 +73,8 @@ describe("the Files tab", () => {
     await waitForPhase(page, "restoring", 10_000);
     await waitForPhase(page, "ready", 180_000);
     // The copy is back in the guest when the Files tab counts one more put-back. Its first
-    // listing after a restore took over 60 s in a clean-clone CI check whose state keeps the
-    // guest busy after each restore (README, "Speed"); that is a deadline, not a wait.
+    // listing after a restore took over 60 s in a clean-clone CI check, with the warm-up running
+    // beside it (README, "Speed"); that is a deadline, not a wait.
     await page.waitForFunction(
       ({ kept, restores }) =>
         Number(document.querySelector(kept)?.getAttribute("data-restores")) > restores,
