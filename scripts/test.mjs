@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: builds any missing artifact, then lint, format, types, lessons, unit tests,
-// integration tests against the real guest, and end-to-end tests in Debian's Chromium.
+// integration tests against the real guest, end-to-end tests in Debian's Chromium, and the replay
+// of every lesson's solutions on the real guest.
 //   npm test -- --only unit,integration   run a subset of the stages
 //   npm test -- --skip e2e
-//   npm test -- --only replay             the lesson replay (opt-in, see below)
-import { spawnSync } from "node:child_process";
+//   npm test -- --only replay             the lesson replay alone (LESSONS=4,5 for a subset)
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -89,11 +90,76 @@ if (want("lint")) {
 if (want("unit")) vitest("unit", ["--project", "unit"]);
 if (want("integration") && artifactsOk) vitest("integration", ["--project", "integration"]);
 if (want("e2e") && artifactsOk) vitest("e2e", ["--config", "test/e2e/vitest.config.ts"]);
-// Every lesson's solution against the real guest (~15-20 min). Opt-in until all 14 lessons have
-// replayed green in one run: `npm test -- --only replay` or SANDBOX_REPLAY=1 npm test.
-const replayAsked = only?.has("replay") || process.env.SANDBOX_REPLAY === "1";
-if (replayAsked && !skip.has("replay") && artifactsOk)
-  vitest("replay", ["--project", "replay", "--bail", "1"]);
+// Every lesson's solution against the real guest: ~100 real docker commands, half an hour on one
+// emulator, so the lessons are split in two runs side by side (one per core; a run starts each
+// of its lessons from the state the lesson before it leaves, or makes that state directly).
+if (want("replay") && artifactsOk) await replayShards(Number(process.env.REPLAY_SHARDS ?? 2));
+
+/** The replay project as `shards` vitest runs at once, each on a consecutive run of lessons. */
+async function replayShards(shards) {
+  const started = Date.now();
+  const orders = fs
+    .readdirSync("lessons")
+    .map((d) => /^(\d+)-/.exec(d)?.[1])
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => !process.env.LESSONS || process.env.LESSONS.split(",").map(Number).includes(n))
+    .sort((a, b) => a - b);
+  const count = Math.max(1, Math.min(shards, orders.length));
+  const size = Math.ceil(orders.length / count);
+  const groups = Array.from({ length: count }, (_, i) => orders.slice(i * size, (i + 1) * size));
+  console.log(`\n=== replay: lessons ${groups.map((g) => g.join(",")).join(" | ")}`);
+  const results = await Promise.all(
+    groups.map((group, i) => {
+      const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vitest-")), "report.json");
+      const tag = `[replay ${i + 1}/${count}] `;
+      const child = spawn(
+        "npx",
+        [
+          "vitest",
+          "run",
+          "--project",
+          "replay",
+          "--bail",
+          "1",
+          "--reporter=default",
+          "--reporter=json",
+          `--outputFile=${report}`,
+        ],
+        {
+          env: { ...process.env, FORCE_COLOR: "0", LESSONS: group.join(",") },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      // Each run's lines, tagged, as they come: two runs interleave but stay readable.
+      for (const stream of [child.stdout, child.stderr]) {
+        let rest = "";
+        stream.on("data", (chunk) => {
+          const lines = (rest + chunk).split("\n");
+          rest = lines.pop();
+          for (const line of lines) console.log(tag + line);
+        });
+        stream.on("end", () => rest && console.log(tag + rest));
+      }
+      return new Promise((resolve) => child.on("close", (code) => resolve({ code, report })));
+    }),
+  );
+  let ok = true;
+  for (const { code, report } of results) {
+    try {
+      const r = JSON.parse(fs.readFileSync(report, "utf8"));
+      passed += r.numPassedTests;
+      failed += r.numFailedTests;
+      if (code !== 0 && r.numFailedTests === 0) failed++;
+    } catch {
+      failed++;
+    }
+    ok &&= code === 0;
+  }
+  const secs = ((Date.now() - started) / 1000).toFixed(0);
+  console.log(`=== replay: ${ok ? "ok" : "FAILED"} (${secs} s)`);
+  if (!ok) failures.push("replay");
+}
 
 console.log(failures.length ? `\nfailed stages: ${failures.join(", ")}` : "\nall stages ok");
 console.log(`${passed} passed, ${failed} failed`);
