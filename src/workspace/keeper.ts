@@ -74,15 +74,19 @@ export class WorkspaceKeeper {
   settle(): Promise<void> {
     this.#settling ??= this.#enqueue(async () => {
       try {
+        // One listing, or two when files were put back: right after a restore each one is a
+        // command that keeps the guest busy for seconds, while the learner types a first command.
         const files = this.sync.files;
-        const written = await this.#withRetries(async () =>
-          this.mirror.putBack(files, await files.list()),
-        );
+        const { before, written } = await this.#withRetries(async () => {
+          const before = await files.list();
+          return { before, written: await this.mirror.putBack(files, before) };
+        });
         if (this.#disposed) return;
+        const entries = written.length > 0 ? await files.list() : before;
         this.settled = true;
         // The Files tab shows the put-back files before the report says they are back.
-        await this.sync.refresh();
-        await this.#record(await files.list(), written, true);
+        this.sync.accept(entries);
+        await this.#record(entries, written, true);
       } finally {
         this.#settling = undefined;
       }

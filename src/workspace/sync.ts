@@ -46,19 +46,25 @@ export class WorkspaceSync {
       try {
         do {
           this.#again = false;
-          const entries = await this.files.list();
-          const print = fingerprint(entries);
-          if (print !== this.#print) {
-            this.#print = print;
-            this.entries = entries;
-            for (const listener of this.#listeners) listener(entries);
-          }
+          this.accept(await this.files.list());
         } while (this.#again);
       } finally {
         this.#running = undefined;
       }
     })();
     return this.#running;
+  }
+
+  /**
+   * Takes a listing made elsewhere (it must be of the folder as it is now) as if refresh() had
+   * made it: each listing is a command in the guest, which costs seconds right after a restore.
+   */
+  accept(entries: WorkspaceEntry[]): void {
+    const print = fingerprint(entries);
+    if (print === this.#print) return;
+    this.#print = print;
+    this.entries = entries;
+    for (const listener of this.#listeners) listener(entries);
   }
 
   /** Saves a file into the guest; resolves once `cat` there would show it. */

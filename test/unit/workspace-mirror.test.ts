@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createStore } from "idb-keyval";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GuestFiles, type Exec } from "../../src/workspace/guest-files.ts";
 import { WorkspaceMirror } from "../../src/workspace/mirror.ts";
 import { WorkspaceKeeper, type KeeperReport } from "../../src/workspace/keeper.ts";
@@ -119,6 +119,26 @@ describe("download and upload", () => {
 });
 
 describe("WorkspaceKeeper", () => {
+  it("lists the guest's workspace once to settle, twice when it put files back", async () => {
+    const machine = { on: () => () => {} };
+    const sync = new WorkspaceSync(files, { onEvent: () => () => {} }, 0);
+    const mirror = newMirror();
+    const keeper = new WorkspaceKeeper(sync, mirror, machine);
+    const list = vi.spyOn(files, "list");
+    await keeper.settle();
+    expect(list).toHaveBeenCalledTimes(1);
+    await files.write("notes.txt", "kept\n");
+    await keeper.record();
+    reset();
+    list.mockClear();
+    await keeper.settle();
+    expect(read("notes.txt")).toBe("kept\n");
+    expect(list).toHaveBeenCalledTimes(2);
+    expect(sync.entries.map((e) => e.path)).toEqual(["notes.txt"]);
+    keeper.dispose();
+    sync.dispose();
+  });
+
   it("records changes while running, and after a restart puts the copy back first", async () => {
     const machineListeners = new Set<(e: MachineEvent) => void>();
     const machine = {
