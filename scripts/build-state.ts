@@ -160,16 +160,22 @@ async function main() {
   const force = process.argv.includes("--force");
   const guest = readGuestManifest();
   const paths = statePaths(guest.hash);
-  if (process.argv.includes("--packs") && fs.existsSync(paths.bin)) {
+  // A state from before the disk packs existed is rebuilt; one from before the warm chunks were
+  // listed gets its packs recorded again.
+  const built = builtManifest(paths.json);
+  const packsOnly =
+    process.argv.includes("--packs") ||
+    (!force && built?.restPack !== undefined && built.warmChunks === undefined);
+  if (packsOnly && fs.existsSync(paths.bin)) {
     // Only the disk packs again (after changing how they are recorded): the state stays.
-    const manifest = JSON.parse(fs.readFileSync(paths.json, "utf8")) as StateManifest;
+    const manifest = built!;
     const { boot, look, warm, restoreReadyMs } = await recordReads();
     writeDiskPacks(guest, manifest, boot, look, warm);
     fs.writeFileSync(paths.json, JSON.stringify(manifest, null, 2) + "\n");
     log(`restore → ready ${restoreReadyMs} ms`);
     return;
   }
-  if (!force && fs.existsSync(paths.bin) && hasDiskPacks(paths.json)) {
+  if (!force && fs.existsSync(paths.bin) && built?.restPack) {
     log(`up to date: ${path.relative(process.cwd(), paths.bin)}`);
     return;
   }
@@ -227,12 +233,12 @@ async function main() {
   );
 }
 
-/** A state from before the disk packs existed is rebuilt, not patched. */
-function hasDiskPacks(jsonPath: string): boolean {
+/** The state's manifest as built, or undefined when there is none (or it is unreadable). */
+function builtManifest(jsonPath: string): StateManifest | undefined {
   try {
-    return Boolean((JSON.parse(fs.readFileSync(jsonPath, "utf8")) as StateManifest).restPack);
+    return JSON.parse(fs.readFileSync(jsonPath, "utf8")) as StateManifest;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -283,6 +289,7 @@ function writeDiskPacks(
     ...packs,
     usedChunks: toRuns(used),
     lookChunks: toRuns(lookChunks),
+    warmChunks: toRuns(sets.warm),
   });
 }
 

@@ -339,16 +339,20 @@ export class MachineHost implements MachineWorkerApi {
 
   /**
    * The chunks a learner's first `docker ps` and friends read, from this browser's store into
-   * memory while the state restores (on a first visit they are not stored yet: nothing to do).
-   * What the guest has not read two minutes later is let go.
+   * memory while the state restores, then those a first `docker run` reads (on a first visit
+   * they are not stored yet: nothing to do). What the guest has not read two minutes later is
+   * let go.
    */
   #preloadFirstLook(disk: PersistentDisk): void {
     clearTimeout(this.#dropPreloaded);
     if (!state?.lookChunks || disk.storedChunks === 0) return;
-    void disk.preload(fromRuns(state.lookChunks)).then((n) => {
-      this.#mark(`first look preloaded (${n} chunks)`);
+    const { lookChunks, warmChunks } = state;
+    void (async () => {
+      this.#mark(`first look preloaded (${await disk.preload(fromRuns(lookChunks))} chunks)`);
+      if (warmChunks)
+        this.#mark(`first run preloaded (${await disk.preload(fromRuns(warmChunks))} chunks)`);
       this.#dropPreloaded = setTimeout(() => disk.dropPreloaded(), PRELOAD_KEEP_MS);
-    });
+    })();
   }
 
   /**
@@ -362,8 +366,12 @@ export class MachineHost implements MachineWorkerApi {
     this.#mark("warm pack");
     if (signal.aborted) return;
     try {
+      let step = 0;
       const spent = await warmUp(machine, {
-        beforeStep: () => this.#learnerPause(WARMUP_AFTER_QUIET_MS, signal, true),
+        beforeStep: async () => {
+          await this.#learnerPause(WARMUP_AFTER_QUIET_MS, signal, true);
+          this.#mark(`warm-up step ${++step}`);
+        },
         signal,
       });
       this.#mark(`warm-up (${spent} ms running)`);
