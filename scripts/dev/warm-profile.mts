@@ -22,14 +22,19 @@ try {
     await page.reload();
     await waitForText(page, 1, /:~#\s*$/, 120_000);
     console.log(`warm ${round}: prompt at ${Date.now() - navigated} ms`);
-    await typeCommand(page, 1, "docker ps");
-    await waitForText(page, 1, /CONTAINER ID[^]*:~#\s*$/, 120_000);
-    console.log(`warm ${round}: docker ps answered at ${Date.now() - navigated} ms`);
-    if (round === 1) {
-      await typeCommand(page, 1, "docker run --rm hello-world");
-      await waitForText(page, 1, /Hello from Docker[^]*:~#\s*$/, 300_000);
-      console.log(`warm ${round}: hello-world done at ${Date.now() - navigated} ms`);
-    }
+    // The same command again and again: the first pays v86's cold JIT, the later ones do not.
+    const timed = async (command: string, done: RegExp, times: number) => {
+      for (let i = 1; i <= times; i++) {
+        const started = Date.now();
+        await typeCommand(page, 1, `clear; ${command}`);
+        await waitForText(page, 1, done, 300_000);
+        console.log(
+          `warm ${round}: ${command} #${i} took ${Date.now() - started} ms, done at ${Date.now() - navigated} ms`,
+        );
+      }
+    };
+    await timed("docker ps", /CONTAINER ID[^]*:~#\s*$/, round === 1 ? 3 : 1);
+    if (round === 1) await timed("docker run --rm hello-world", /Hello from Docker[^]*:~#\s*$/, 3);
     console.log(`warm ${round}: ${server.stats.requests} requests, ${server.stats.bytes} bytes`);
   }
 } finally {

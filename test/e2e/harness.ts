@@ -169,14 +169,14 @@ export async function waitForText(
   return terminalText(page, port);
 }
 
-/** Bash's prompt as the guest's .bashrc draws it: `user@host:dir# `. */
 /**
- * How long a test waits for a terminal's first prompt after Ready. Usually 2–4 s; with some
- * saved states (a fresh `build:state`) the guest stays busy after a first restore and the
- * prompt came 31–51 s after Ready (scripts/dev/first-prompt.mts). Known, not yet explained.
+ * How long a test waits for a terminal's first prompt after Ready. Usually 2–4 s; it came 31–51 s
+ * after Ready in some CI runs, with the hidden warm-up running beside it on a loaded machine
+ * (scripts/dev/first-prompt.mts; README "Speed").
  */
 export const FIRST_PROMPT_MS = 120_000;
 
+/** Bash's prompt as the guest's .bashrc draws it: `user@host:dir# `. */
 export const PROMPT = /\S+@\S+:[^\n]*[#$]\s*$/;
 
 /** Count of prompts on screen, to tell a new prompt from an old one. */
