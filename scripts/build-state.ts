@@ -166,9 +166,9 @@ async function main() {
   const packsOnly =
     process.argv.includes("--packs") ||
     (!force && built?.restPack !== undefined && built.warmChunks === undefined);
-  if (packsOnly && fs.existsSync(paths.bin)) {
+  if (packsOnly && built && fs.existsSync(paths.bin)) {
     // Only the disk packs again (after changing how they are recorded): the state stays.
-    const manifest = built!;
+    const manifest = built;
     const { boot, look, warm, restoreReadyMs } = await recordReads();
     writeDiskPacks(guest, manifest, boot, look, warm);
     fs.writeFileSync(paths.json, JSON.stringify(manifest, null, 2) + "\n");

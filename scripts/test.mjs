@@ -47,17 +47,22 @@ function check(name, cmd, argv) {
   else failed++;
 }
 
-/** A vitest run: counts its tests from the JSON report. */
-function vitest(name, argv) {
+/** vitest's arguments for one run whose JSON report (to count its tests) goes to a new file. */
+function vitestRun(argv) {
   const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vitest-")), "report.json");
-  const ok = step(name, "npx", [
+  const args = [
     "vitest",
     "run",
     ...argv,
     "--reporter=default",
     "--reporter=json",
     `--outputFile=${report}`,
-  ]);
+  ];
+  return { args, report };
+}
+
+/** Counts a vitest run's tests from its JSON report; a failed run with no failed test counts one. */
+function countReport(report, ok) {
   try {
     const r = JSON.parse(fs.readFileSync(report, "utf8"));
     passed += r.numPassedTests;
@@ -66,6 +71,12 @@ function vitest(name, argv) {
   } catch {
     failed++;
   }
+}
+
+/** A vitest run: counts its tests from the JSON report. */
+function vitest(name, argv) {
+  const { args, report } = vitestRun(argv);
+  countReport(report, step(name, "npx", args));
 }
 
 const artifactsOk =
@@ -98,12 +109,13 @@ if (want("replay") && artifactsOk) await replayShards(Number(process.env.REPLAY_
 /** The replay project as `shards` vitest runs at once, each on a consecutive run of lessons. */
 async function replayShards(shards) {
   const started = Date.now();
+  const picked = process.env.LESSONS?.split(",").map(Number);
   const orders = fs
     .readdirSync("lessons")
     .map((d) => /^(\d+)-/.exec(d)?.[1])
     .filter(Boolean)
     .map(Number)
-    .filter((n) => !process.env.LESSONS || process.env.LESSONS.split(",").map(Number).includes(n))
+    .filter((n) => !picked || picked.includes(n))
     .sort((a, b) => a - b);
   const count = Math.max(1, Math.min(shards, orders.length));
   const size = Math.ceil(orders.length / count);
@@ -111,26 +123,12 @@ async function replayShards(shards) {
   console.log(`\n=== replay: lessons ${groups.map((g) => g.join(",")).join(" | ")}`);
   const results = await Promise.all(
     groups.map((group, i) => {
-      const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "vitest-")), "report.json");
+      const { args, report } = vitestRun(["--project", "replay", "--bail", "1"]);
       const tag = `[replay ${i + 1}/${count}] `;
-      const child = spawn(
-        "npx",
-        [
-          "vitest",
-          "run",
-          "--project",
-          "replay",
-          "--bail",
-          "1",
-          "--reporter=default",
-          "--reporter=json",
-          `--outputFile=${report}`,
-        ],
-        {
-          env: { ...process.env, FORCE_COLOR: "0", LESSONS: group.join(",") },
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
+      const child = spawn("npx", args, {
+        env: { ...process.env, FORCE_COLOR: "0", LESSONS: group.join(",") },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       // Each run's lines, tagged, as they come: two runs interleave but stay readable.
       for (const stream of [child.stdout, child.stderr]) {
         let rest = "";
@@ -146,14 +144,7 @@ async function replayShards(shards) {
   );
   let ok = true;
   for (const { code, report } of results) {
-    try {
-      const r = JSON.parse(fs.readFileSync(report, "utf8"));
-      passed += r.numPassedTests;
-      failed += r.numFailedTests;
-      if (code !== 0 && r.numFailedTests === 0) failed++;
-    } catch {
-      failed++;
-    }
+    countReport(report, code === 0);
     ok &&= code === 0;
   }
   const secs = ((Date.now() - started) / 1000).toFixed(0);

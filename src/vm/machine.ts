@@ -139,9 +139,9 @@ export class Machine {
   #watchdog?: Watchdog;
   /** Serial interrupts raised again, and which UARTs had one pending at the last look. */
   #uartKicks = 0;
+  #uartPending = [false, false, false, false];
   /** The emulator's own pause channel (see #yieldInThread), closed on dispose. */
   #channel: MessageChannel | undefined;
-  #uartPending = [false, false, false, false];
 
   readonly options: Omit<MachineOptions, "initialState">;
   /** Dropped once restored: a checkpoint is 120-175 MB, kept alive for nothing otherwise. */
@@ -441,13 +441,12 @@ export class Machine {
     }
   }
 
-  /** Interrupts the UART watchdog raised again (each one a terminal that would have gone mute). */
   /**
    * v86 in a browser worker hands every pause between two slices of emulation to a helper worker
    * and waits for its message back (so that its timers are never clamped). On this 2-core machine
    * that round trip took 1.2–2.3 ms, thousands of times per command: 15 s of a first
    * `docker run hello-world` that took 42 s in the page (24 s of emulation). A message to itself
-   * (MessageChannel) comes back within microseconds; a pause with a delay (an idle guest) waits on
+   * (MessageChannel) came back in about 0.2 ms; a pause with a delay (an idle guest) waits on
    * the worker's own scheduler. Node keeps v86's own way (setImmediate).
    */
   #yieldInThread(): void {
@@ -466,6 +465,7 @@ export class Machine {
     this.#channel = channel;
   }
 
+  /** Interrupts the UART watchdog raised again (each one a terminal that would have gone mute). */
   get uartKicks(): number {
     return this.#uartKicks;
   }
