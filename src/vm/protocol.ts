@@ -209,11 +209,17 @@ export interface CheckpointInfo {
   name: string;
   /** Date.now() when it was saved. */
   savedAt: number;
-  /** Compressed size in this browser's storage. */
+  /**
+   * What saving it added to this browser's storage (compressed): checkpoints share the chunks
+   * of their state that an earlier one already stored.
+   */
   bytes: number;
   /** The one saved automatically when the learner pauses, restored on the next visit. */
   auto: boolean;
-  /** sha256 of the stored bytes: a damaged checkpoint is told, never restored. */
+  /**
+   * sha256 of the stored bytes, for a checkpoint saved whole (before chunks; a chunked one
+   * checks each pack): a damaged checkpoint is told, never restored.
+   */
   sha256?: string;
 }
 

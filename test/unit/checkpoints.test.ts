@@ -1,6 +1,7 @@
 import "fake-indexeddb/auto";
-import { createStore, set } from "idb-keyval";
+import { createStore, del, get, keys, set } from "idb-keyval";
 import { describe, expect, it } from "vitest";
+import { localCodec } from "../../src/vm/worker/checkpoint-codec.ts";
 import {
   CheckpointError,
   CheckpointStore,
@@ -9,14 +10,16 @@ import {
   gzip,
   namedId,
 } from "../../src/vm/worker/checkpoints.ts";
-import { isZstd } from "../../src/vm/worker/zstd.ts";
-import { zstdPack } from "../../src/vm/node.ts";
+import { sha256Hex } from "../../src/vm/worker/download.ts";
+import { noise } from "../helpers/noise.ts";
 
 let n = 0;
 const fresh = (base = "base-a") => {
   const store = createStore(`checkpoints-test-${n++}`, "checkpoints");
-  return { store, checkpoints: new CheckpointStore(base, store) };
+  return { store, checkpoints: new CheckpointStore(base, localCodec, store) };
 };
+const packKeys = async (store: ReturnType<typeof createStore>) =>
+  (await keys<string>(store)).filter((k) => k.startsWith("pack:"));
 const state = (size: number, fill: number) => new Uint8Array(size).fill(fill).buffer;
 
 describe("CheckpointStore", () => {
@@ -47,7 +50,7 @@ describe("CheckpointStore", () => {
 
   it("drops checkpoints of another guest's base state, keeps its own", async () => {
     const { store, checkpoints } = fresh("new");
-    const old = new CheckpointStore("old", store);
+    const old = new CheckpointStore("old", localCodec, store);
     await old.save(RESUME, "", state(10, 1));
     await checkpoints.save(RESUME, "", state(10, 2));
     await checkpoints.dropOthers();
@@ -55,27 +58,74 @@ describe("CheckpointStore", () => {
     expect((await checkpoints.list()).length).toBe(1);
   });
 
-  it("keeps a zstd checkpoint as it is (v86 reads zstd itself), with its checksum", async () => {
-    const { store } = fresh();
-    const checkpoints = new CheckpointStore("base-a", store, zstdPack);
-    const a = new Uint8Array(500_000).map((_, i) => (i * 13) % 249);
-    const info = await checkpoints.save(RESUME, "", a.slice().buffer);
-    expect(info.sha256).toMatch(/^[0-9a-f]{64}$/);
-    const loaded = new Uint8Array((await checkpoints.load(RESUME))!);
-    expect(isZstd(loaded)).toBe(true);
-    expect(loaded.byteLength).toBe(info.bytes);
-    const { decompress, init } = await import("@bokuweb/zstd-wasm");
+  it("stores only the chunks an earlier checkpoint does not hold", async () => {
+    const { store, checkpoints } = fresh();
+    const a = noise(2_000_000);
+    const first = await checkpoints.save(RESUME, "", a.slice().buffer);
+    expect(first.bytes).toBeGreaterThan(1_900_000); // noise does not compress
+    // A few bytes changed, 100 inserted: the chunks around them are new, the rest is found again.
+    const b = new Uint8Array(a.length + 100);
+    b.set(a.subarray(0, 500_000));
+    b.set(a.subarray(500_000), 500_100);
+    b[1_500_000] = b[1_500_000]! ^ 0xff;
+    const second = await checkpoints.save(namedId("b"), "b", b.slice().buffer);
+    expect(second.bytes).toBeLessThan(200_000);
+    expect(checkpoints.lastSave).toMatchObject({ rawBytes: b.length });
+    expect(checkpoints.lastSave!.newBytes).toBeLessThan(200_000);
+    // (Buffer.equals: vitest's toEqual takes seconds over megabytes.)
+    expect(Buffer.from((await checkpoints.load(RESUME))!).equals(a)).toBe(true);
+    expect(Buffer.from((await checkpoints.load(namedId("b")))!).equals(b)).toBe(true);
+    expect(await packKeys(store)).toHaveLength(2);
+  });
+
+  it("deletes the parts no checkpoint uses any more", async () => {
+    const { store, checkpoints } = fresh();
+    await checkpoints.save(RESUME, "", noise(300_000, 1).buffer);
+    await checkpoints.save(namedId("x"), "x", noise(300_000, 2).buffer);
+    expect(await packKeys(store)).toHaveLength(2);
+    // The resume checkpoint replaced by something else entirely: its old part goes.
+    await checkpoints.save(RESUME, "", noise(300_000, 3).buffer);
+    expect(await packKeys(store)).toHaveLength(2);
+    await checkpoints.remove(RESUME);
+    await checkpoints.remove(namedId("x"));
+    expect(await keys(store)).toEqual([]);
+  });
+
+  it("says a checkpoint with a damaged or missing part is damaged", async () => {
+    const { store, checkpoints } = fresh();
+    await checkpoints.save(RESUME, "", noise(300_000).buffer);
+    const [key] = await packKeys(store);
+    const pack = (await get<Uint8Array>(key!, store))!;
+    pack[100] = pack[100]! ^ 1;
+    await set(key!, pack, store);
+    await expect(checkpoints.load(RESUME)).rejects.toThrow(/damaged.*checksum/);
+    await del(key!, store);
+    await expect(checkpoints.load(RESUME)).rejects.toThrow(/damaged.*missing/);
+    await expect(checkpoints.load(RESUME)).rejects.toBeInstanceOf(CheckpointError);
+  });
+
+  it("still restores a checkpoint saved whole before chunks (zstd, with its sha256)", async () => {
+    const { store, checkpoints } = fresh();
+    const { compress, init } = await import("@bokuweb/zstd-wasm");
     await init();
-    expect(decompress(loaded)).toEqual(a);
-    // One flipped byte: told as damaged, never handed to the emulator.
-    loaded[100] = loaded[100]! ^ 1;
-    await set(`data:base-a:${RESUME}`, loaded, store);
+    const packed = compress(noise(50_000), 3);
+    const info = { id: RESUME, name: "", savedAt: 1, bytes: packed.byteLength, auto: true };
+    await set(`info:base-a:${RESUME}`, { ...info, sha256: await sha256Hex(packed) }, store);
+    await set(`data:base-a:${RESUME}`, packed, store);
+    // Handed over as stored: v86 decompresses a zstd state itself.
+    expect(new Uint8Array((await checkpoints.load(RESUME))!)).toEqual(packed);
+    packed[10] = packed[10]! ^ 1;
+    await set(`data:base-a:${RESUME}`, packed, store);
     await expect(checkpoints.load(RESUME)).rejects.toThrow(/damaged.*checksum/);
   });
 
-  it("says a damaged checkpoint is damaged instead of restoring garbage", async () => {
+  it("says an old whole checkpoint that does not decompress is damaged", async () => {
     const { store, checkpoints } = fresh();
-    await checkpoints.save(RESUME, "", state(100, 9));
+    await set(
+      `info:base-a:${RESUME}`,
+      { id: RESUME, name: "", savedAt: 1, bytes: 4, auto: true },
+      store,
+    );
     await set(`data:base-a:${RESUME}`, new Uint8Array([1, 2, 3, 4]), store);
     await expect(checkpoints.load(RESUME)).rejects.toThrow(/damaged/);
     await expect(checkpoints.load(RESUME)).rejects.toBeInstanceOf(CheckpointError);

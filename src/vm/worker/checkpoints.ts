@@ -1,17 +1,37 @@
 // Checkpoints: whole machine states (memory, devices, and every block the guest wrote to its
-// disk) kept in IndexedDB, compressed: zstd in the page (v86 restores it as it is, see zstd.ts),
-// gzip where no packer is given (Node tests) and for checkpoints saved before zstd. One is the automatic "resume" checkpoint, saved when
-// the learner pauses and restored on the next visit; the others are named by the learner.
+// disk) kept in IndexedDB, incrementally: a state is cut into content-defined chunks and a save
+// stores, zstd-compressed, only the chunks no stored checkpoint holds (chunks.ts). One is the
+// automatic "resume" checkpoint, saved when the learner pauses and restored on the next visit; the
+// others are named by the learner. Checkpoints saved before chunks (one zstd or gzip blob each)
+// still restore.
+//
+// Records: `info:<base>:<id>` (CheckpointInfo), `data:<base>:<id>` (its ChunkManifest),
+// `pack:<id>` (a pack's stored bytes) and `packidx:<id>` (its PackIndex). Packs no manifest uses
+// are deleted after every change, inside the same queue as saves, so a save never counts on a
+// pack that is going away.
 //
 // A checkpoint only fits the saved base state it grew from (same guest, same devices), so each
 // is filed under that state's hash and a new guest drops them all.
-import { createStore, del, delMany, get, keys, setMany, type UseStore } from "idb-keyval";
+import { createStore, delMany, get, getMany, keys, setMany, type UseStore } from "idb-keyval";
 import type { CheckpointInfo } from "../protocol.ts";
+import type { CheckpointCodec } from "./checkpoint-codec.ts";
+import { isZstd } from "./checkpoint-codec.ts";
+import { DamagedPackError, planCheckpoint, type ChunkManifest, type PackIndex } from "./chunks.ts";
 import { sha256Hex } from "./download.ts";
-import { isZstd } from "./zstd.ts";
 
-/** Compresses a saved state (which it may take over) into the bytes stored. */
-export type Packer = (raw: Uint8Array) => Promise<Uint8Array>;
+/** What the last save took, for the checkpoint's timeline (ms). */
+export interface SaveTimings {
+  chunkMs: number;
+  packMs: number;
+  /** Reading the pack indexes, planning, writing, and dropping unused packs. */
+  storeMs: number;
+  /** Raw bytes of the state, and how many of them were new. */
+  rawBytes: number;
+  newBytes: number;
+}
+
+/** A stored manifest also names its packs' checksums, so a restore needs no index. */
+type StoredManifest = ChunkManifest & { checksums: string[] };
 
 /** Its own database: "Clear cached data" (downloads only) must not delete the learner's work. */
 export const CHECKPOINT_DB = "docker-sandbox-checkpoints";
@@ -42,18 +62,23 @@ export class CheckpointError extends Error {
 export class CheckpointStore {
   #store: UseStore;
   #base: string;
-
-  #pack: Packer;
+  #codec: CheckpointCodec;
+  /** Saves, removals and the dropping of unused packs, one after another. */
+  #queue: Promise<unknown> = Promise.resolve();
+  /** What the last save took. */
+  lastSave: SaveTimings | undefined;
+  /** What the last load of a chunked checkpoint took (ms): reading its packs, unpacking them. */
+  lastLoad: { readMs: number; unpackMs: number } | undefined;
 
   /** `base`: hash of the saved base state the checkpoints grew from. */
   constructor(
     base: string,
+    codec: CheckpointCodec,
     store: UseStore = createStore(CHECKPOINT_DB, "checkpoints"),
-    pack: Packer = gzip,
   ) {
     this.#base = base;
+    this.#codec = codec;
     this.#store = store;
-    this.#pack = pack;
   }
 
   static validName(name: string): string {
@@ -67,31 +92,69 @@ export class CheckpointStore {
   async list(): Promise<CheckpointInfo[]> {
     const prefix = `info:${this.#base}:`;
     const infoKeys = (await keys<string>(this.#store)).filter((k) => k.startsWith(prefix));
-    const infos = await Promise.all(infoKeys.map((k) => get<CheckpointInfo>(k, this.#store)));
+    const infos = await getMany<CheckpointInfo | undefined>(infoKeys, this.#store);
     return infos.filter((i) => i !== undefined).sort((a, b) => b.savedAt - a.savedAt);
   }
 
-  /** `name`: what the learner typed; empty for the resume checkpoint. */
-  async save(id: string, name: string, state: ArrayBuffer): Promise<CheckpointInfo> {
-    const packed = await this.#pack(new Uint8Array(state));
-    const info: CheckpointInfo = {
-      id,
-      name,
-      savedAt: Date.now(),
-      bytes: packed.byteLength,
-      auto: id === RESUME,
-      sha256: await sha256Hex(packed),
-    };
-    // One transaction: a page closed between the two (the resume save runs as the tab goes)
-    // would leave new data beside the old checksum, or an info without its data.
-    await setMany(
-      [
-        [this.#dataKey(id), packed],
-        [this.#infoKey(id), info],
-      ],
-      this.#store,
-    );
-    return info;
+  /**
+   * `name`: what the learner typed; empty for the resume checkpoint. The state is taken over.
+   * `bytes` in the answer: what this save added to storage.
+   */
+  save(id: string, name: string, state: ArrayBuffer): Promise<CheckpointInfo> {
+    return this.#exclusive(async () => {
+      const session = await this.#codec.chunk(new Uint8Array(state));
+      try {
+        const started = performance.now();
+        const indexes = await this.#packIndexes();
+        const { manifest, fresh } = planCheckpoint(session.ends, session.hashes, indexes, () =>
+          crypto.randomUUID(),
+        );
+        const planned = performance.now() - started;
+        const packed = await session.pack(fresh);
+        const stored = performance.now();
+        const checksums = new Map(indexes.map((p) => [p.id, p.checksum]));
+        const entries: [IDBValidKey, unknown][] = [];
+        fresh.forEach((pack, i) => {
+          const { bytes, checksum } = packed.packs[i]!;
+          checksums.set(pack.id, checksum);
+          const index: PackIndex = {
+            id: pack.id,
+            rawBytes: pack.rawBytes,
+            packedBytes: bytes.byteLength,
+            checksum,
+            hashes: pack.hashes,
+            offsets: pack.offsets,
+          };
+          entries.push([`pack:${pack.id}`, bytes], [`packidx:${pack.id}`, index]);
+        });
+        const data: StoredManifest = {
+          ...manifest,
+          checksums: manifest.packs.map((p) => checksums.get(p)!),
+        };
+        const info: CheckpointInfo = {
+          id,
+          name,
+          savedAt: Date.now(),
+          bytes: packed.packs.reduce((n, p) => n + p.bytes.byteLength, 0),
+          auto: id === RESUME,
+        };
+        // One transaction: a page closed meanwhile (the resume save runs as the tab goes)
+        // leaves either the old checkpoint or the new one, with every pack it needs.
+        entries.push([this.#dataKey(id), data], [this.#infoKey(id), info]);
+        await setMany(entries, this.#store);
+        await this.#dropUnused();
+        this.lastSave = {
+          chunkMs: session.chunkMs,
+          packMs: packed.ms,
+          storeMs: planned + (performance.now() - stored),
+          rawBytes: manifest.rawBytes,
+          newBytes: fresh.reduce((n, p) => n + p.rawBytes, 0),
+        };
+        return info;
+      } finally {
+        session.close();
+      }
+    });
   }
 
   async info(id: string): Promise<CheckpointInfo | undefined> {
@@ -99,35 +162,91 @@ export class CheckpointStore {
   }
 
   /**
-   * The state to restore (zstd as stored: v86 decompresses it), or undefined when there is no
-   * such checkpoint. Throws if damaged.
+   * The state to restore (raw, or zstd as an old checkpoint stored it: v86 decompresses that),
+   * or undefined when there is no such checkpoint. Throws if damaged.
    */
   async load(id: string): Promise<ArrayBuffer | undefined> {
-    const packed = await get<Uint8Array>(this.#dataKey(id), this.#store);
-    if (!packed) return undefined;
+    this.lastLoad = undefined;
+    const data = await get<Uint8Array | StoredManifest>(this.#dataKey(id), this.#store);
+    if (!data) return undefined;
     const damaged = (why: string) =>
       new CheckpointError(`The checkpoint is damaged and cannot be restored (${why}).`);
+    if (!(data instanceof Uint8Array)) {
+      const started = performance.now();
+      const packs = await getMany<Uint8Array | undefined>(
+        data.packs.map((p) => `pack:${p}`),
+        this.#store,
+      );
+      if (packs.some((p) => !(p instanceof Uint8Array))) throw damaged("a part of it is missing");
+      try {
+        const read = performance.now();
+        const raw = await this.#codec.unpack(data, packs as Uint8Array[], data.checksums);
+        this.lastLoad = { readMs: read - started, unpackMs: performance.now() - read };
+        return exactBuffer(raw);
+      } catch (error) {
+        if (error instanceof DamagedPackError) throw damaged(error.message);
+        throw error;
+      }
+    }
+    // Saved before chunks: one blob, with its sha256.
     const sum = (await this.info(id))?.sha256;
-    if (sum && (await sha256Hex(packed)) !== sum) throw damaged("its checksum does not match");
-    if (isZstd(packed)) return exactBuffer(packed);
+    if (sum && (await sha256Hex(data)) !== sum) throw damaged("its checksum does not match");
+    if (isZstd(data)) return exactBuffer(data);
     try {
-      return (await gunzip(packed)).buffer as ArrayBuffer;
+      return (await gunzip(data)).buffer as ArrayBuffer;
     } catch (error) {
       throw damaged((error as Error).message);
     }
   }
 
-  async remove(id: string): Promise<void> {
-    await del(this.#infoKey(id), this.#store);
-    await del(this.#dataKey(id), this.#store);
+  remove(id: string): Promise<void> {
+    return this.#exclusive(async () => {
+      await delMany([this.#infoKey(id), this.#dataKey(id)], this.#store);
+      await this.#dropUnused();
+    });
   }
 
   /** Drops checkpoints of other base states: they cannot be restored on this guest. */
-  async dropOthers(): Promise<void> {
-    const stale = (await keys<string>(this.#store)).filter(
-      (k) => !k.startsWith(`info:${this.#base}:`) && !k.startsWith(`data:${this.#base}:`),
+  dropOthers(): Promise<void> {
+    return this.#exclusive(async () => {
+      const stale = (await keys<string>(this.#store)).filter(
+        (k) =>
+          (k.startsWith("info:") || k.startsWith("data:")) &&
+          !k.startsWith(`info:${this.#base}:`) &&
+          !k.startsWith(`data:${this.#base}:`),
+      );
+      if (stale.length > 0) await delMany(stale, this.#store);
+      await this.#dropUnused();
+    });
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.catch(() => {}).then(work);
+    this.#queue = run;
+    return run;
+  }
+
+  async #packIndexes(): Promise<PackIndex[]> {
+    const ids = (await keys<string>(this.#store)).filter((k) => k.startsWith("packidx:"));
+    const indexes = await getMany<PackIndex | undefined>(ids, this.#store);
+    return indexes.filter((i) => i !== undefined);
+  }
+
+  /** Deletes the packs no checkpoint's manifest (of any base) uses. */
+  async #dropUnused(): Promise<void> {
+    const all = await keys<string>(this.#store);
+    const manifests = await getMany<Uint8Array | StoredManifest | undefined>(
+      all.filter((k) => k.startsWith("data:")),
+      this.#store,
     );
-    if (stale.length > 0) await delMany(stale, this.#store);
+    const used = new Set<string>();
+    for (const m of manifests)
+      if (m && !(m instanceof Uint8Array)) for (const p of m.packs) used.add(p);
+    const unused = all.filter((k) => {
+      const id = k.startsWith("pack:") ? k.slice(5) : k.startsWith("packidx:") ? k.slice(8) : "";
+      return id !== "" && !used.has(id);
+    });
+    if (unused.length > 0) await delMany(unused, this.#store);
   }
 
   #infoKey(id: string): string {

@@ -26,18 +26,17 @@ import {
   CheckpointStore,
   RESUME,
   STEP,
-  gzip,
   namedId,
   stepName,
 } from "./checkpoints.ts";
-import { zstdPacker } from "./zstd.ts";
+import { workerCodec } from "./checkpoint-codec.ts";
 import { attachBrowserRegistry } from "../registry/attach.ts";
 import { missingImageAdvice } from "../registry/advice.ts";
 import { guestHttp } from "../preview/guest.ts";
 import type { GuestHttpRequest, GuestHttpResponse } from "../protocol.ts";
 
-/** Checkpoints: zstd in a worker of its own, gzip where that cannot work (see zstdPacker). */
-const packCheckpoint = zstdPacker(gzip);
+/** Checkpoints: chunked, hashed and compressed in a worker of their own (checkpoint-codec.ts). */
+const checkpointCodec = workerCodec();
 
 /** URL of a guest artifact, relative to the app (works under any static host path). */
 function vmUrl(path: string): string {
@@ -217,7 +216,7 @@ export class MachineHost implements MachineWorkerApi {
   async restoreCheckpoint(id: string): Promise<void> {
     const store = this.#requireCheckpoints();
     await this.#saving.catch(() => {});
-    const state = await store.load(id);
+    const state = await this.#loadCheckpoint(store, id);
     if (!state) throw new CheckpointError("That checkpoint no longer exists.");
     const signal = await this.#restart();
     const bioses = await this.#loadBioses(signal);
@@ -475,7 +474,7 @@ export class MachineHost implements MachineWorkerApi {
   /** The learner's last session, when there is one for this guest. */
   async #loadResume(): Promise<{ state: ArrayBuffer; savedAt: number } | undefined> {
     if (!state || !this.#caching) return undefined;
-    this.#checkpoints ??= new CheckpointStore(state.sha256, undefined, packCheckpoint);
+    this.#checkpoints ??= new CheckpointStore(state.sha256, checkpointCodec);
     const store = this.#checkpoints;
     let info: CheckpointInfo | undefined;
     try {
@@ -483,7 +482,7 @@ export class MachineHost implements MachineWorkerApi {
       info = await store.info(RESUME);
       if (!info) return undefined;
       this.#progress({ phase: "restoring", source: "cache", caching: this.#caching });
-      const saved = await store.load(RESUME);
+      const saved = await this.#loadCheckpoint(store, RESUME);
       return saved ? { state: saved, savedAt: info.savedAt } : undefined;
     } catch (error) {
       console.warn("no resume:", error);
@@ -567,6 +566,20 @@ export class MachineHost implements MachineWorkerApi {
     }
   }
 
+  /** A checkpoint's state (see CheckpointStore.load), with its timeline on the console. */
+  async #loadCheckpoint(store: CheckpointStore, id: string): Promise<ArrayBuffer | undefined> {
+    const started = performance.now();
+    const state = await store.load(id);
+    const t = store.lastLoad;
+    const ms = (n: number) => Math.round(n);
+    if (state && t)
+      this.#mark(
+        `checkpoint ${id} read in ${ms(performance.now() - started)} ms ` +
+          `(IndexedDB ${ms(t.readMs)}, checksums and zstd ${ms(t.unpackMs)})`,
+      );
+    return state;
+  }
+
   /** Saves the running machine (memory, devices, written disk blocks) as a checkpoint. */
   #save(id: string, name: string): Promise<CheckpointInfo> {
     const run = async () => {
@@ -576,7 +589,7 @@ export class MachineHost implements MachineWorkerApi {
         throw new CheckpointError("The machine is not running.");
       this.#emit({ type: "checkpoints", list: await store.list(), saving: true });
       const started = performance.now();
-      packCheckpoint.prepare(); // its worker starts while the guest settles and v86 saves
+      checkpointCodec.prepare(); // its worker starts while the guest settles and v86 saves
       const quiet = new AbortController();
       const giveUp = setTimeout(() => quiet.abort(), SAVE_QUIET_MAX_MS);
       await this.#learnerPause(SAVE_QUIET_MS, quiet.signal);
@@ -588,9 +601,11 @@ export class MachineHost implements MachineWorkerApi {
         const info = await store.save(id, name, raw);
         const total = performance.now() - started;
         const ms = (n: number) => Math.round(n);
-        const packed = packCheckpoint.last;
-        const detail = packed
-          ? ` = zstd ${ms(packed.totalMs)} (compress ${ms(packed.compressMs)}) + hash and IndexedDB ${ms(total - waited - saved - packed.totalMs)}`
+        const t = store.lastSave;
+        const mb = (n: number) => (n / 1e6).toFixed(1);
+        const detail = t
+          ? ` = chunks ${ms(t.chunkMs)} + zstd ${ms(t.packMs)} + IndexedDB ${ms(t.storeMs)}; ` +
+            `${mb(t.newBytes)} of ${mb(t.rawBytes)} MB new`
           : "";
         this.#mark(
           `checkpoint ${id} saved in ${ms(total)} ms (quiet wait ${ms(waited)}, ` +

@@ -1,0 +1,149 @@
+// Where a checkpoint's heavy work runs (see chunks.ts and chunk-codec.ts): in the page, a worker
+// of its own per checkpoint (checkpoint.worker.ts), started while v86 saves so it is ready when the
+// state is; in Node and where a worker cannot start, in the caller's thread.
+import type { ChunkManifest, NewPack } from "./chunks.ts";
+import { DamagedPackError } from "./chunks.ts";
+import type { CheckpointReply, CheckpointRequest } from "./checkpoint.worker.ts";
+
+/** zstd's magic number, as the first four bytes of a frame (checkpoints saved before chunks). */
+export function isZstd(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x28 && bytes[1] === 0xb5 && bytes[2] === 0x2f && bytes[3] === 0xfd;
+}
+
+/** One save's state, cut and named; it keeps the state to pack the new chunks from. */
+export interface ChunkSession {
+  ends: Uint32Array;
+  hashes: string[];
+  /** Cutting and hashing, in ms. */
+  chunkMs: number;
+  pack(packs: Pick<NewPack, "ranges" | "rawBytes">[]): Promise<{
+    packs: { bytes: Uint8Array; checksum: string }[];
+    ms: number;
+  }>;
+  close(): void;
+}
+
+export interface CheckpointCodec {
+  /** Takes over `raw` (unusable afterwards in the page). */
+  chunk(raw: Uint8Array): Promise<ChunkSession>;
+  /** The state a manifest describes; DamagedPackError if its packs do not fit. */
+  unpack(
+    manifest: Pick<ChunkManifest, "rawBytes" | "runs">,
+    packs: Uint8Array[],
+    checksums: string[],
+  ): Promise<Uint8Array>;
+}
+
+/** In the caller's thread (Node tests and benchmarks; the page where workers cannot start). */
+export const localCodec: CheckpointCodec = {
+  async chunk(raw) {
+    const codec = await import("./chunk-codec.ts");
+    const started = performance.now();
+    const { ends, hashes } = await codec.chunkState(raw);
+    return {
+      ends,
+      hashes,
+      chunkMs: performance.now() - started,
+      async pack(packs) {
+        const t = performance.now();
+        const out = [];
+        for (const pack of packs) out.push(await codec.packChunks(raw, pack));
+        return { packs: out, ms: performance.now() - t };
+      },
+      close() {},
+    };
+  },
+  async unpack(manifest, packs, checksums) {
+    return (await import("./chunk-codec.ts")).unpackState(manifest, packs, checksums);
+  },
+};
+
+/** A worker that does not answer in this long is stopped (the save or restore fails, plainly). */
+const WORKER_TIMEOUT_MS = 60_000;
+
+/** A checkpoint worker, started (and loading its wasm) at once. */
+function startWorker() {
+  const worker = new Worker(new URL("./checkpoint.worker.ts", import.meta.url), {
+    type: "module",
+  });
+  let pending: ((reply: CheckpointReply) => void) | undefined;
+  let failed: string | undefined;
+  const fail = (error: string) => {
+    worker.terminate();
+    failed ??= error;
+    pending?.({ ok: false, error });
+  };
+  worker.onmessage = (event: MessageEvent<CheckpointReply>) => pending?.(event.data);
+  worker.onerror = (event) => fail(event.message || "failed to start");
+  const ask = <T extends Extract<CheckpointReply, { ok: true }>["type"]>(
+    request: CheckpointRequest,
+    transfer: ArrayBuffer[],
+  ): Promise<Extract<CheckpointReply, { ok: true; type: T }>> =>
+    new Promise((resolve, reject) => {
+      if (failed !== undefined) return reject(new Error(`checkpoint worker: ${failed}`));
+      const timer = setTimeout(() => fail("did not answer in 60 s"), WORKER_TIMEOUT_MS);
+      pending = (reply) => {
+        clearTimeout(timer);
+        pending = undefined;
+        if (reply.ok) resolve(reply as Extract<CheckpointReply, { ok: true; type: T }>);
+        else if (reply.damaged) reject(new DamagedPackError(reply.error));
+        else reject(new Error(`checkpoint worker: ${reply.error}`));
+      };
+      worker.postMessage(request, transfer);
+    });
+  return { ask, stop: () => worker.terminate() };
+}
+
+/** The page's codec (see the top of this file). */
+export interface WorkerCodec extends CheckpointCodec {
+  /** Starts the next save's worker now (while the emulator saves), so it is ready in time. */
+  prepare(): void;
+}
+
+export function workerCodec(): WorkerCodec {
+  const usable = typeof Worker !== "undefined";
+  let next: ReturnType<typeof startWorker> | undefined;
+  const take = () => {
+    const worker = next ?? startWorker();
+    next = undefined;
+    return worker;
+  };
+  return {
+    prepare() {
+      if (usable) next ??= startWorker();
+    },
+    async chunk(raw) {
+      if (!usable) return localCodec.chunk(raw);
+      const worker = take();
+      try {
+        const chunked = await worker.ask<"chunk">({ type: "chunk", raw }, [
+          raw.buffer as ArrayBuffer,
+        ]);
+        return {
+          ends: chunked.ends,
+          hashes: chunked.hashes,
+          chunkMs: chunked.ms,
+          async pack(packs) {
+            const packed = await worker.ask<"pack">({ type: "pack", packs }, []);
+            return { packs: packed.packs, ms: packed.ms };
+          },
+          close: () => worker.stop(),
+        };
+      } catch (error) {
+        worker.stop();
+        throw error;
+      }
+    },
+    async unpack(manifest, packs, checksums) {
+      if (!usable) return localCodec.unpack(manifest, packs, checksums);
+      const worker = take();
+      try {
+        const transfer = packs.map((p) => p.buffer as ArrayBuffer);
+        const request: CheckpointRequest = { type: "unpack", manifest, packs, checksums };
+        return (await worker.ask<"unpack">(request, transfer)).raw;
+      } finally {
+        worker.stop();
+      }
+    },
+  };
+}
