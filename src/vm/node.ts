@@ -53,7 +53,9 @@ export function nodeMachineOptions(
   extra: Partial<MachineOptions> = {},
 ): MachineOptions {
   const require = createRequire(import.meta.url);
-  const wasmPath = path.join(path.dirname(require.resolve("v86")), "v86.wasm");
+  // V86_WASM: another build of v86.wasm, for dev probes (e.g. one with other JIT constants).
+  const wasmPath =
+    process.env.V86_WASM ?? path.join(path.dirname(require.resolve("v86")), "v86.wasm");
   const file = (f: { file: string }) => ({
     buffer: toArrayBuffer(fs.readFileSync(path.join(guestDir, f.file))),
   });
