@@ -24,6 +24,8 @@ export interface ChunkSession {
 }
 
 export interface CheckpointCodec {
+  /** Gets ready for the next chunk() or unpack() (a worker starts loading its wasm). */
+  prepare?(): void;
   /** Takes over `raw` (unusable afterwards in the page). */
   chunk(raw: Uint8Array): Promise<ChunkSession>;
   /** The state a manifest describes; DamagedPackError if its packs do not fit. */
@@ -95,12 +97,7 @@ function startWorker() {
 }
 
 /** The page's codec (see the top of this file). */
-export interface WorkerCodec extends CheckpointCodec {
-  /** Starts the next save's worker now (while the emulator saves), so it is ready in time. */
-  prepare(): void;
-}
-
-export function workerCodec(): WorkerCodec {
+export function workerCodec(): Required<CheckpointCodec> {
   const usable = typeof Worker !== "undefined";
   let next: ReturnType<typeof startWorker> | undefined;
   const take = () => {

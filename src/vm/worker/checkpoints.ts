@@ -172,6 +172,7 @@ export class CheckpointStore {
     const damaged = (why: string) =>
       new CheckpointError(`The checkpoint is damaged and cannot be restored (${why}).`);
     if (!(data instanceof Uint8Array)) {
+      this.#codec.prepare?.(); // its worker loads while the packs are read
       const started = performance.now();
       const packs = await getMany<Uint8Array | undefined>(
         data.packs.map((p) => `pack:${p}`),
