@@ -77,6 +77,9 @@ export const en = {
   checkpointSave: "Save checkpoint",
   checkpointSaving: "Saving…",
   checkpointsEmpty: "No checkpoints yet.",
+  checkpointAdded: "+{mb} MB",
+  checkpointAddedHint:
+    "What saving it added to this browser's storage: checkpoints share the parts of the machine an earlier one already stored.",
   checkpointAuto: "Where you left off (automatic)",
   checkpointStep: "Start of lesson step {step} (automatic)",
   checkpointRestore: "Restore",
@@ -380,6 +383,9 @@ export const ko: Messages = {
   checkpointSave: "체크포인트 저장",
   checkpointSaving: "저장 중…",
   checkpointsEmpty: "아직 체크포인트가 없어요.",
+  checkpointAdded: "+{mb} MB",
+  checkpointAddedHint:
+    "저장할 때 이 브라우저 저장 공간에 더해진 크기예요. 앞서 저장한 체크포인트에 이미 있는 부분은 함께 써요.",
   checkpointAuto: "마지막으로 멈춘 곳 (자동)",
   checkpointStep: "레슨 단계 {step} 시작 (자동)",
   checkpointRestore: "복원",
