@@ -3,13 +3,11 @@
 // against compressing the whole state.
 // Usage: npx tsx scripts/dev/checkpoint-delta.mts   (raw states kept in $OUT, default /tmp/cp)
 import fs from "node:fs";
-import { compress, init } from "@bokuweb/zstd-wasm";
-import { chunkState } from "../../src/vm/worker/chunk-codec.ts";
+import { chunkState, zstd } from "../../src/vm/worker/chunk-codec.ts";
 import { attachBundledRegistry, restoredMachine } from "../../src/vm/node.ts";
 
 const out = process.env.OUT ?? "/tmp/cp";
 fs.mkdirSync(out, { recursive: true });
-await init();
 const ms = (t: number) => Math.round(performance.now() - t);
 
 async function chunk(raw: Uint8Array) {
@@ -31,10 +29,10 @@ async function step(label: string, raw: Uint8Array) {
   let t = performance.now();
   const joined = new Uint8Array(freshBytes);
   fresh.reduce((at, c) => (joined.set(c.bytes, at), at + c.bytes.length), 0);
-  const packed = compress(joined, 1).byteLength;
+  const packed = (await zstd(joined, 1)).byteLength;
   const packMs = ms(t);
   t = performance.now();
-  const whole = compress(raw, 1).byteLength;
+  const whole = (await zstd(raw, 1)).byteLength;
   const wholeMs = ms(t);
   console.log(
     `${label}: raw ${(raw.length / 1e6).toFixed(1)} MB, ${chunks.length} chunks (cut and xxh128 ${chunkMs} ms); ` +

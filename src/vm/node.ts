@@ -148,9 +148,8 @@ export function attachBundledRegistry(
   return { index, store, dispose: () => attached.dispose() };
 }
 
-/** zstd as the page packs checkpoints (src/vm/worker/zstd.ts), for Node tests and benchmarks. */
+/** One zstd frame (level 3) of a state, as checkpoints were saved before chunks (dev probes). */
 export async function zstdPack(raw: Uint8Array): Promise<Uint8Array> {
-  const { compress, init } = await import("@bokuweb/zstd-wasm");
-  await init();
-  return compress(raw, 3);
+  const { zstd } = await import("./worker/chunk-codec.ts");
+  return zstd(raw, 3);
 }

@@ -1,7 +1,7 @@
 import "fake-indexeddb/auto";
 import { createStore, del, get, keys, set } from "idb-keyval";
 import { describe, expect, it } from "vitest";
-import { localCodec } from "../../src/vm/worker/checkpoint-codec.ts";
+import { localCodec, workerCodec } from "../../src/vm/worker/checkpoint-codec.ts";
 import {
   CheckpointError,
   CheckpointStore,
@@ -10,6 +10,7 @@ import {
   gzip,
   namedId,
 } from "../../src/vm/worker/checkpoints.ts";
+import { zstd } from "../../src/vm/worker/chunk-codec.ts";
 import { sha256Hex } from "../../src/vm/worker/download.ts";
 import { noise } from "../helpers/noise.ts";
 
@@ -106,9 +107,7 @@ describe("CheckpointStore", () => {
 
   it("still restores a checkpoint saved whole before chunks (zstd, with its sha256)", async () => {
     const { store, checkpoints } = fresh();
-    const { compress, init } = await import("@bokuweb/zstd-wasm");
-    await init();
-    const packed = compress(noise(50_000), 3);
+    const packed = await zstd(noise(50_000), 3);
     const info = { id: RESUME, name: "", savedAt: 1, bytes: packed.byteLength, auto: true };
     await set(`info:base-a:${RESUME}`, { ...info, sha256: await sha256Hex(packed) }, store);
     await set(`data:base-a:${RESUME}`, packed, store);
@@ -145,5 +144,43 @@ describe("gzip", () => {
     const packed = await gzip(bytes);
     expect(packed.byteLength).toBeLessThan(bytes.byteLength / 10);
     expect(await gunzip(packed)).toEqual(bytes);
+  });
+});
+
+describe("workerCodec", () => {
+  it("does a checkpoint in its own thread when its worker cannot start", async () => {
+    let started = 0;
+    class Unstartable {
+      onmessage: ((event: MessageEvent) => void) | null = null;
+      onerror: ((event: { message: string }) => void) | null = null;
+      constructor() {
+        started++;
+        setTimeout(() => this.onerror?.({ message: "blocked by the page's CSP" }));
+      }
+      postMessage() {}
+      terminate() {}
+    }
+    const saved = globalThis.Worker;
+    globalThis.Worker = Unstartable as unknown as typeof Worker;
+    try {
+      const codec = workerCodec();
+      codec.prepare();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const raw = noise(100_000);
+      const session = await codec.chunk(raw.slice());
+      const { packs } = await session.pack([
+        { ranges: Uint32Array.of(0, raw.length), rawBytes: raw.length },
+      ]);
+      const back = await codec.unpack(
+        { rawBytes: raw.length, runs: Uint32Array.of(0, 0, raw.length) },
+        [packs[0]!.bytes],
+        [packs[0]!.checksum],
+      );
+      expect(Buffer.from(back).equals(raw)).toBe(true);
+      codec.prepare(); // no new worker once one could not start
+      expect(started).toBe(1);
+    } finally {
+      globalThis.Worker = saved;
+    }
   });
 });

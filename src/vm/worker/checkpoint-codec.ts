@@ -70,13 +70,22 @@ function startWorker() {
   });
   let pending: ((reply: CheckpointReply) => void) | undefined;
   let failed: string | undefined;
+  let answered = false;
+  /** It never answered anything: it could not start (or load its wasm) here. */
+  let unstartable = false;
   const fail = (error: string) => {
     worker.terminate();
     failed ??= error;
     pending?.({ ok: false, error });
   };
-  worker.onmessage = (event: MessageEvent<CheckpointReply>) => pending?.(event.data);
-  worker.onerror = (event) => fail(event.message || "failed to start");
+  worker.onmessage = (event: MessageEvent<CheckpointReply>) => {
+    answered = true;
+    pending?.(event.data);
+  };
+  worker.onerror = (event) => {
+    unstartable = !answered;
+    fail(event.message || "failed to start");
+  };
   const ask = <T extends Extract<CheckpointReply, { ok: true }>["type"]>(
     request: CheckpointRequest,
     transfer: ArrayBuffer[],
@@ -93,25 +102,40 @@ function startWorker() {
       };
       worker.postMessage(request, transfer);
     });
-  return { ask, stop: () => worker.terminate() };
+  return {
+    ask,
+    stop: () => worker.terminate(),
+    get unstartable() {
+      return unstartable;
+    },
+  };
 }
 
 /** The page's codec (see the top of this file). */
 export function workerCodec(): Required<CheckpointCodec> {
-  const usable = typeof Worker !== "undefined";
+  /** Workers cannot start here (none at all, or one failed to): the caller's thread does it. */
+  let local = typeof Worker === "undefined";
   let next: ReturnType<typeof startWorker> | undefined;
   const take = () => {
     const worker = next ?? startWorker();
     next = undefined;
     return worker;
   };
+  const noted = (worker: ReturnType<typeof startWorker>) => {
+    if (worker.unstartable) local = true;
+  };
   return {
     prepare() {
-      if (usable) next ??= startWorker();
+      if (!local) next ??= startWorker();
     },
     async chunk(raw) {
-      if (!usable) return localCodec.chunk(raw);
+      if (local) return localCodec.chunk(raw);
       const worker = take();
+      if (worker.unstartable) {
+        // Known before the state was handed over: this save can still be done here.
+        noted(worker);
+        return localCodec.chunk(raw);
+      }
       try {
         const chunked = await worker.ask<"chunk">({ type: "chunk", raw }, [
           raw.buffer as ArrayBuffer,
@@ -128,11 +152,12 @@ export function workerCodec(): Required<CheckpointCodec> {
         };
       } catch (error) {
         worker.stop();
+        noted(worker);
         throw error;
       }
     },
     async unpack(manifest, packs, checksums) {
-      if (!usable) return localCodec.unpack(manifest, packs, checksums);
+      if (local) return localCodec.unpack(manifest, packs, checksums);
       const worker = take();
       try {
         const transfer = packs.map((p) => p.buffer as ArrayBuffer);
@@ -140,6 +165,7 @@ export function workerCodec(): Required<CheckpointCodec> {
         return (await worker.ask<"unpack">(request, transfer)).raw;
       } finally {
         worker.stop();
+        noted(worker);
       }
     },
   };

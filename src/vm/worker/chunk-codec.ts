@@ -52,6 +52,15 @@ export async function chunkState(
   return { ends, hashes };
 }
 
+/**
+ * One zstd frame of `bytes` (a checkpoint as saved whole before chunks; dev probes). Use this
+ * rather than the package's own init(): a second init() breaks the module for its other users.
+ */
+export async function zstd(bytes: Uint8Array, level = CHECKPOINT_LEVEL): Promise<Uint8Array> {
+  await codecReady();
+  return compress(bytes, level);
+}
+
 /** One new pack's stored bytes: its ranges of the state one after another, one zstd frame. */
 export async function packChunks(
   raw: Uint8Array,
