@@ -3,6 +3,7 @@ import { createStore, del, get, keys, set } from "idb-keyval";
 import { describe, expect, it } from "vitest";
 import { localCodec, workerCodec } from "../../src/vm/worker/checkpoint-codec.ts";
 import {
+  CHECKPOINT_DB,
   CheckpointError,
   CheckpointStore,
   RESUME,
@@ -92,17 +93,44 @@ describe("CheckpointStore", () => {
     expect(await keys(store)).toEqual([]);
   });
 
-  it("says a checkpoint with a damaged or missing part is damaged", async () => {
+  it("says a checkpoint with a damaged or missing part is damaged, and builds on it no more", async () => {
     const { store, checkpoints } = fresh();
-    await checkpoints.save(RESUME, "", noise(300_000).buffer);
+    const state = noise(300_000);
+    await checkpoints.save(RESUME, "", state.slice().buffer);
     const [key] = await packKeys(store);
     const pack = (await get<Uint8Array>(key!, store))!;
     pack[100] = pack[100]! ^ 1;
     await set(key!, pack, store);
     await expect(checkpoints.load(RESUME)).rejects.toThrow(/damaged.*checksum/);
+    // The next save stores the same state again instead of pointing at the damaged part.
+    const again = await checkpoints.save(namedId("again"), "again", state.slice().buffer);
+    expect(again.bytes).toBeGreaterThan(290_000);
+    expect(Buffer.from((await checkpoints.load(namedId("again")))!).equals(state)).toBe(true);
     await del(key!, store);
     await expect(checkpoints.load(RESUME)).rejects.toThrow(/damaged.*missing/);
     await expect(checkpoints.load(RESUME)).rejects.toBeInstanceOf(CheckpointError);
+  });
+
+  it("takes the origin-wide lock for every change, so two tabs never drop each other's parts", async () => {
+    const taken: string[] = [];
+    const locks = {
+      request: async (name: string, work: () => Promise<unknown>) => {
+        taken.push(name);
+        return work();
+      },
+    };
+    const had = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+    Object.defineProperty(globalThis, "navigator", { value: { locks }, configurable: true });
+    try {
+      const { checkpoints } = fresh();
+      await checkpoints.save(RESUME, "", noise(20_000).buffer);
+      await checkpoints.load(RESUME);
+      await checkpoints.remove(RESUME);
+      expect(taken).toEqual([CHECKPOINT_DB, CHECKPOINT_DB, CHECKPOINT_DB]);
+    } finally {
+      if (had) Object.defineProperty(globalThis, "navigator", had);
+      else Reflect.deleteProperty(globalThis, "navigator");
+    }
   });
 
   it("still restores a checkpoint saved whole before chunks (zstd, with its sha256)", async () => {

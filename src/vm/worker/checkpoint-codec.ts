@@ -86,6 +86,7 @@ function startWorker() {
     unstartable = !answered;
     fail(event.message || "failed to start");
   };
+  worker.onmessageerror = () => fail("could not read its answer");
   const ask = <T extends Extract<CheckpointReply, { ok: true }>["type"]>(
     request: CheckpointRequest,
     transfer: ArrayBuffer[],
@@ -97,7 +98,7 @@ function startWorker() {
         clearTimeout(timer);
         pending = undefined;
         if (reply.ok) resolve(reply as Extract<CheckpointReply, { ok: true; type: T }>);
-        else if (reply.damaged) reject(new DamagedPackError(reply.error));
+        else if (reply.damaged) reject(new DamagedPackError(reply.error, reply.damaged.pack));
         else reject(new Error(`checkpoint worker: ${reply.error}`));
       };
       worker.postMessage(request, transfer);
@@ -145,7 +146,8 @@ export function workerCodec(): Required<CheckpointCodec> {
           hashes: chunked.hashes,
           chunkMs: chunked.ms,
           async pack(packs) {
-            const packed = await worker.ask<"pack">({ type: "pack", packs }, []);
+            const only = packs.map(({ ranges, rawBytes }) => ({ ranges, rawBytes }));
+            const packed = await worker.ask<"pack">({ type: "pack", packs: only }, []);
             return { packs: packed.packs, ms: packed.ms };
           },
           close: () => worker.stop(),
@@ -159,6 +161,10 @@ export function workerCodec(): Required<CheckpointCodec> {
     async unpack(manifest, packs, checksums) {
       if (local) return localCodec.unpack(manifest, packs, checksums);
       const worker = take();
+      if (worker.unstartable) {
+        noted(worker);
+        return localCodec.unpack(manifest, packs, checksums);
+      }
       try {
         const transfer = packs.map((p) => p.buffer as ArrayBuffer);
         const request: CheckpointRequest = { type: "unpack", manifest, packs, checksums };

@@ -5,7 +5,7 @@
 // lacks; the state stays here between them); a restore is one ("unpack").
 // The packages' browser builds find their wasm beside themselves (`new URL(..., import.meta.url)`,
 // which Vite bundles as an asset).
-import type { ChunkManifest, NewPack } from "./chunks.ts";
+import { DamagedPackError, type ChunkManifest, type NewPack } from "./chunks.ts";
 import { chunkState, packChunks, unpackState } from "./chunk-codec.ts";
 
 export type CheckpointRequest =
@@ -22,7 +22,7 @@ export type CheckpointReply =
   | { ok: true; type: "chunk"; ends: Uint32Array; hashes: string[]; ms: number }
   | { ok: true; type: "pack"; packs: { bytes: Uint8Array; checksum: string }[]; ms: number }
   | { ok: true; type: "unpack"; raw: Uint8Array; ms: number }
-  | { ok: false; error: string; damaged?: boolean };
+  | { ok: false; error: string; damaged?: { pack: number | undefined } };
 
 let state: Uint8Array | undefined;
 
@@ -60,7 +60,7 @@ self.onmessage = async (event: MessageEvent<CheckpointRequest>) => {
   try {
     reply = await answer(event.data);
   } catch (error) {
-    const damaged = error instanceof Error && error.name === "DamagedPackError";
+    const damaged = error instanceof DamagedPackError ? { pack: error.pack } : undefined;
     reply = { ok: false, error: error instanceof Error ? error.message : String(error), damaged };
   }
   self.postMessage(reply, { transfer: transferables(reply) });

@@ -165,7 +165,12 @@ export class CheckpointStore {
    * The state to restore (raw, or zstd as an old checkpoint stored it: v86 decompresses that),
    * or undefined when there is no such checkpoint. Throws if damaged.
    */
-  async load(id: string): Promise<ArrayBuffer | undefined> {
+  load(id: string): Promise<ArrayBuffer | undefined> {
+    // In the queue: a save landing between reading the manifest and its packs could drop one.
+    return this.#exclusive(() => this.#load(id));
+  }
+
+  async #load(id: string): Promise<ArrayBuffer | undefined> {
     this.lastLoad = undefined;
     const data = await get<Uint8Array | StoredManifest>(this.#dataKey(id), this.#store);
     if (!data) return undefined;
@@ -185,8 +190,11 @@ export class CheckpointStore {
         this.lastLoad = { readMs: read - started, unpackMs: performance.now() - read };
         return exactBuffer(raw);
       } catch (error) {
-        if (error instanceof DamagedPackError) throw damaged(error.message);
-        throw error;
+        if (!(error instanceof DamagedPackError)) throw error;
+        // No later save may build on that pack.
+        const bad = error.pack === undefined ? undefined : data.packs[error.pack];
+        if (bad) await delMany([`packidx:${bad}`], this.#store).catch(() => {});
+        throw damaged(error.message);
       }
     }
     // Saved before chunks: one blob, with its sha256.
@@ -221,8 +229,15 @@ export class CheckpointStore {
     });
   }
 
+  /**
+   * One change at a time: in this store's queue, and across the tabs and workers of this origin
+   * (Web Locks, where there are any): a save in one tab must not count on a pack another tab's
+   * save is dropping.
+   */
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#queue.catch(() => {}).then(work);
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    const locked = locks ? () => locks.request(CHECKPOINT_DB, work) : work;
+    const run = this.#queue.catch(() => {}).then(locked);
     this.#queue = run;
     return run;
   }
@@ -236,13 +251,16 @@ export class CheckpointStore {
   /** Deletes the packs no checkpoint's manifest (of any base) uses. */
   async #dropUnused(): Promise<void> {
     const all = await keys<string>(this.#store);
-    const manifests = await getMany<Uint8Array | StoredManifest | undefined>(
-      all.filter((k) => k.startsWith("data:")),
-      this.#store,
-    );
+    // Only chunked checkpoints have manifests to read: one saved whole (its info has a sha256)
+    // is a blob of 60-90 MB, not worth reading for nothing.
+    const infoKeys = all.filter((k) => k.startsWith("info:"));
+    const infos = await getMany<CheckpointInfo | undefined>(infoKeys, this.#store);
+    const manifestKeys = infoKeys
+      .filter((_, i) => infos[i] && infos[i].sha256 === undefined)
+      .map((k) => `data:${k.slice("info:".length)}`);
+    const manifests = await getMany<StoredManifest | undefined>(manifestKeys, this.#store);
     const used = new Set<string>();
-    for (const m of manifests)
-      if (m && !(m instanceof Uint8Array)) for (const p of m.packs) used.add(p);
+    for (const m of manifests) if (m?.packs) for (const p of m.packs) used.add(p);
     const unused = all.filter((k) => {
       const id = k.startsWith("pack:") ? k.slice(5) : k.startsWith("packidx:") ? k.slice(8) : "";
       return id !== "" && !used.has(id);

@@ -4,7 +4,8 @@
 //
 // Chunks are named by xxh128 (hash-wasm): 270 MB in 18,000 chunks hashes in 70 ms, where
 // sha256 took 180-300 ms (Node's crypto / WebCrypto, one call per chunk). A name only finds a
-// chunk again; what guards a restore against damaged storage is each pack's checksum.
+// chunk again; what guards a restore against damaged storage (or a compression gone wrong) is
+// each pack's checksum: xxh128 of its bytes before compression, checked after decompression.
 import { compress, decompress, init } from "@bokuweb/zstd-wasm";
 import { createXXHash128 } from "hash-wasm";
 import {
@@ -75,8 +76,7 @@ export async function packChunks(
     joined.set(part, at);
     at += part.length;
   }
-  const bytes = compress(joined, level);
-  return { bytes, checksum: xxh128(hasher, bytes) };
+  return { bytes: compress(joined, level), checksum: xxh128(hasher, joined) };
 }
 
 /**
@@ -90,7 +90,7 @@ export async function unpackState(
 ): Promise<Uint8Array> {
   const hasher = await codecReady();
   const runs = manifest.runs;
-  if (runBytes(runs) !== manifest.rawBytes)
+  if (runs.length % 3 !== 0 || runBytes(runs) !== manifest.rawBytes)
     throw new DamagedPackError("its chunk list does not add up");
   const out = new Uint8Array(manifest.rawBytes);
   // Where each run goes; then one pack at a time (decompressed, copied out, let go).
@@ -99,20 +99,20 @@ export async function unpackState(
   for (let r = 0; r < to.length; r++)
     if (runs[r * 3]! >= packs.length) throw new DamagedPackError("a part is missing");
   for (let p = 0; p < packs.length; p++) {
-    if (xxh128(hasher, packs[p]!) !== checksums[p])
-      throw new DamagedPackError("a part's checksum does not match");
     let source: Uint8Array;
     try {
       source = decompress(packs[p]!);
     } catch (error) {
-      throw new DamagedPackError(`a part does not decompress: ${(error as Error).message}`);
+      throw new DamagedPackError(`a part does not decompress: ${(error as Error).message}`, p);
     }
+    if (xxh128(hasher, source) !== checksums[p])
+      throw new DamagedPackError("a part's checksum does not match", p);
     for (let r = 0; r < to.length; r++) {
       if (runs[r * 3] !== p) continue;
       const offset = runs[r * 3 + 1]!;
       const length = runs[r * 3 + 2]!;
       if (offset + length > source.length)
-        throw new DamagedPackError("a chunk lies outside its part");
+        throw new DamagedPackError("a chunk lies outside its part", p);
       out.set(source.subarray(offset, offset + length), to[r]);
     }
   }

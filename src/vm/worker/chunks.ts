@@ -75,7 +75,7 @@ export interface PackIndex {
   rawBytes: number;
   /** Its stored (compressed) size. */
   packedBytes: number;
-  /** xxh128 of the stored bytes: checked before a restore decompresses them. */
+  /** xxh128 of its raw bytes: checked after a restore decompresses them. */
   checksum: string;
   /** The chunks' hashes, in the order their bytes follow each other in the pack. */
   hashes: string[];
@@ -200,6 +200,12 @@ export function planCheckpoint(
 /** A stored checkpoint that cannot be put back together (damaged or incomplete storage). */
 export class DamagedPackError extends Error {
   override name = "DamagedPackError";
+  /** Which of the manifest's packs is damaged, when one is to blame. */
+  readonly pack: number | undefined;
+  constructor(message: string, pack?: number) {
+    super(message);
+    this.pack = pack;
+  }
 }
 
 /** Total bytes of a manifest's runs, for checking it against its `rawBytes`. */

@@ -488,7 +488,8 @@ export class MachineHost implements MachineWorkerApi {
       console.warn("no resume:", error);
       // Storage that failed before a last session was even found: nothing to tell.
       if (!info) return undefined;
-      await store.remove(RESUME).catch(() => {});
+      // Only a damaged one goes; one that could not be read this time is tried again next visit.
+      if (error instanceof CheckpointError) await store.remove(RESUME).catch(() => {});
       this.#fixed.push({
         kind: "resume-failed",
         severity: "fixed",
