@@ -45,6 +45,8 @@ export const WARMUP_STEPS: readonly string[] = [
 export interface WarmUpOptions {
   /** Awaited before each step; the page waits here until the learner pauses. */
   beforeStep?: () => Promise<void>;
+  /** Called when a step has ended (well or not). */
+  afterStep?: () => void;
   signal?: AbortSignal;
 }
 
@@ -57,7 +59,9 @@ export async function warmUp(machine: Machine, options: WarmUpOptions = {}): Pro
     const started = Date.now();
     // Generous: on a loaded host the cold first runs take minutes, and nobody waits on this.
     // nice 19: the guest's scheduler puts a learner's shell and docker CLI first.
-    const r = await machine.exec(["nice", "-n", "19", "sh", "-c", step], { timeoutMs: 600_000 });
+    const r = await machine
+      .exec(["nice", "-n", "19", "sh", "-c", step], { timeoutMs: 600_000 })
+      .finally(() => options.afterStep?.());
     spent += Date.now() - started;
     if (r.exit !== 0) throw new Error(`warm-up failed (exit ${r.exit}): ${r.stderr.trim()}`);
   }
