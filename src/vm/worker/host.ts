@@ -378,6 +378,9 @@ export class MachineHost implements MachineWorkerApi {
       const spent = await warmUp(machine, {
         beforeStep: async () => {
           await this.#learnerPause(WARMUP_AFTER_QUIET_MS, signal, true);
+          // The learner's work first: the resume save waits for steps, so it goes before one
+          // (else the steps would put it off until the warm-up is over).
+          if (this.#dirty) await this.#saveResume();
           await this.#saving.catch(() => {}); // never half a step in a checkpoint
           this.#warming = true;
           this.#mark(`warm-up step ${++step}`);
