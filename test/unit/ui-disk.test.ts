@@ -74,7 +74,14 @@ describe("PersistentDisk", () => {
       size: IMAGE_SIZE,
       fetch: server.fetch,
     });
-    restored.set_state(state);
+    // As v86 restores it: views into one large saved state, which the disk must not keep.
+    const saved = new Uint8Array(4096);
+    const views = state[0].map(([index, block], i) => {
+      saved.set(block, i * 256);
+      return [index, saved.subarray(i * 256, i * 256 + 256)] as [number, Uint8Array];
+    });
+    restored.set_state([views]);
+    expect([...restored.block_cache.values()].some((b) => b.buffer === saved.buffer)).toBe(false);
     expect((await read(restored, start, 512)).every((b) => b === 0xab)).toBe(true);
     restored.set_state([[]]);
     expect(await read(restored, start, 512)).toEqual(image.slice(start, start + 512));

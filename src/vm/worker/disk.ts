@@ -260,9 +260,16 @@ export class PersistentDisk {
   set_state(state: [[number, Uint8Array][]]): void {
     this.block_cache.clear();
     this.block_cache_is_write.clear();
-    for (const [index, block] of state[0]) {
-      this.block_cache.set(index, block);
+    // v86 hands over views into the whole saved state (120-270 MB): copied into one buffer of
+    // their own, so the state itself can go once the restore is done.
+    const blocks = state[0];
+    const copy = new Uint8Array(blocks.reduce((n, [, block]) => n + block.byteLength, 0));
+    let at = 0;
+    for (const [index, block] of blocks) {
+      copy.set(block, at);
+      this.block_cache.set(index, copy.subarray(at, at + block.byteLength));
       this.block_cache_is_write.add(index);
+      at += block.byteLength;
     }
   }
 
