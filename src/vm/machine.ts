@@ -102,6 +102,9 @@ interface EmulatorInternals {
   v86: {
     cpu: {
       device_lower_irq(irq: number): void;
+      /** v86.wasm exports: zero a range of guest memory; whether a range is all zeros. */
+      zero_memory?(addr: number, length: number): void;
+      is_memory_zeroed?(addr: number, length: number): number | boolean;
       devices: {
         virtio_console?: { virtio: { queues: VirtioQueue[] } };
         ide?: { primary?: { master?: { buffer?: DiskBuffer } } };
@@ -116,6 +119,30 @@ interface EmulatorInternals {
 
 /** How often the UART interrupt watchdog looks (in pump ticks of 5 ms). */
 const UART_CHECK_TICKS = 20;
+
+/**
+ * A restore starts by zeroing all of the guest's memory (v86's unpack_memory), then writes the
+ * saved non-zero pages. Writing zeros to memory that was never touched makes the host back it
+ * with real pages: every restored machine held all 512 MB from its first moment, though the
+ * guest used about 100 MB (Node: 855 MB RSS right after a restore, 1,058 MB after a first
+ * `docker ps`; zeroing only the pages that are not zero already: 463 and 682 MB). The memory
+ * ends up the same, so v86's other callers (virtio) get this version too.
+ */
+export function zeroOnlyWhatIsNot(cpu: {
+  zero_memory(addr: number, length: number): void;
+  is_memory_zeroed(addr: number, length: number): number | boolean;
+}): void {
+  const zero = cpu.zero_memory.bind(cpu);
+  const PAGE = 4096;
+  cpu.zero_memory = (addr, length) => {
+    const end = addr + length;
+    for (let at = addr; at < end;) {
+      const next = Math.min(end, (Math.floor(at / PAGE) + 1) * PAGE);
+      if (!cpu.is_memory_zeroed(at, next - at)) zero(at, next - at);
+      at = next;
+    }
+  };
+}
 
 export class Machine {
   readonly emulator: V86;
@@ -222,6 +249,9 @@ export class Machine {
     const restoring = !!this.#initialState;
     if (this.#initialState) {
       this.#setPhase("restoring");
+      const cpu = (this.emulator as unknown as EmulatorInternals).v86?.cpu;
+      if (cpu?.zero_memory && cpu.is_memory_zeroed)
+        zeroOnlyWhatIsNot(cpu as Parameters<typeof zeroOnlyWhatIsNot>[0]);
       await this.emulator.restore_state(this.#initialState);
       this.#initialState = undefined;
       // The agent is a long-running guest process: it keeps its state across the restore.
