@@ -283,18 +283,10 @@ function exactBuffer(bytes: Uint8Array): ArrayBuffer {
   return (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
 }
 
-/** The browser's own gzip (CompressionStream): native speed, nothing to bundle. */
-export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
-  return pipe(bytes, new CompressionStream("gzip"));
-}
-
+/** Checkpoints saved before zstd were gzip (the browser's own CompressionStream). */
 export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  return pipe(bytes, new DecompressionStream("gzip"));
-}
-
-async function pipe(bytes: Uint8Array, transform: GenerateTransformStream): Promise<Uint8Array> {
-  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(transform);
+  const stream = new Blob([bytes as BlobPart])
+    .stream()
+    .pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
-
-type GenerateTransformStream = CompressionStream | DecompressionStream;

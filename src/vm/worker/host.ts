@@ -75,14 +75,14 @@ const STEP_AFTER_QUIET_MS = 2000;
 
 type Emit = (event: MachineEvent) => void;
 
-/** The worker's side of MachineWorkerApi: boot flow, caches, and the running machine. */
-
 /** A lesson step's start, waiting for quiet to be saved as the STEP checkpoint. */
 interface StepMark {
   name: string;
   typed: number;
   timer?: ReturnType<typeof setTimeout>;
 }
+
+/** The worker's side of MachineWorkerApi: boot flow, caches, and the running machine. */
 export class MachineHost implements MachineWorkerApi {
   #machine: Machine | undefined;
   #disk: PersistentDisk | undefined;
