@@ -169,11 +169,14 @@ describe("guided lessons on the real engine", () => {
     await page.click(`${pane} button[data-action="back"]`);
     await page.click(`${pane} button[data-lesson="first-container"]`);
     await waitFor(page, `${step("run-hello")}[data-status="current"]`);
-    // Before the learner runs it, the container check says what is missing.
+    // Before the learner runs it, the container check says what is missing. The check asks the
+    // engine, which answers slowly right after the reload above while the warm-up runs (one
+    // clean-clone CI run under load took more than 30 s).
     await waitForTextIn(
       page,
       `${step("run-hello")} [data-check="fail"] .why`,
       /No container was made from hello-world/,
+      120_000,
     );
     await page.click(`${step("run-hello")} button[data-action="run"]`);
     // The emulator's first container start is slow (about 80 s in the Node replay): runc,

@@ -51,6 +51,12 @@ describe("bundled images through the in-page registry", { timeout: 900_000 }, ()
     expect(r.out).toContain("The Docker daemon created a new container from that image.");
   });
 
+  it("has unpigz, which dockerd unpacks gzip layers with (faster than Go's gzip here)", async () => {
+    const r = await sh("command -v unpigz && echo layer | gzip -c | unpigz -d -c");
+    expect(r.exit, r.out).toBe(0);
+    expect(r.out).toBe("/usr/bin/unpigz\nlayer\n");
+  });
+
   it("debian: pulled by tag, bash inside", async () => {
     const pull = await sh("docker pull debian:bookworm");
     expect(pull.exit, pull.out).toBe(0);
