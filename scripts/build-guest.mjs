@@ -173,7 +173,10 @@ function debPath(p) {
 function download(lock) {
   fs.mkdirSync(path.join(cache, "debs"), { recursive: true });
   const missing = [];
-  const todo = [...lock.rootfs, ...lock.extra].filter((p) => {
+  // One entry per package: busybox-static is both in the root filesystem and an extra, and its
+  // second entry found no file left to move and called its pin gone.
+  const unique = new Map([...lock.rootfs, ...lock.extra].map((p) => [`${p.name}=${p.version}`, p]));
+  const todo = [...unique.values()].filter((p) => {
     const file = debPath(p);
     return !(fs.existsSync(file) && sha256File(file) === p.sha256);
   });
